@@ -23,6 +23,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .errors import ConfigError
+
 __all__ = ["Activation", "ACTIVATIONS", "get_activation", "activation_names"]
 
 _SQRT2 = math.sqrt(2.0)
@@ -48,7 +50,7 @@ def _power_term(s: torch.Tensor, on: torch.Tensor, coef: int, k: int) -> torch.T
 
 def _check_power(p: object, name: str) -> int:
     if isinstance(p, bool) or not isinstance(p, (int, float)) or float(p) != int(p) or int(p) < 1:
-        raise ValueError(f"{name}.p: got {p!r}, must be an integer >= 1")
+        raise ConfigError("activation_params.p", p, f"{name} needs an integer p >= 1")
     return int(p)
 
 
@@ -242,17 +244,17 @@ def get_activation(name: str | Activation, **params: object) -> Activation:
         **params: the activation's parameters, e.g. ``p=3`` for ``mrepu`` and ``repu``.
 
     Raises:
-        ValueError: unknown name (the message lists the valid names) or bad parameter (names the rule).
+        ConfigError (a ValueError): unknown name (the message lists the valid names) or bad parameter.
     """
     if isinstance(name, Activation):
         if params:
-            raise ValueError(f"activation: got parameters {params!r} for an activation instance, pass none")
+            raise ConfigError("activation_params", params, "must be empty for an activation instance")
         return name
     if name not in ACTIVATIONS:
-        raise ValueError(f"activation: got {name!r}, must be one of {', '.join(activation_names())}")
+        raise ConfigError("activation", name, f"must be one of {', '.join(activation_names())}")
     allowed = _PARAMS.get(name, ())
     for key in params:
         if key not in allowed:
             rule = f"{name} takes parameters: {', '.join(allowed)}" if allowed else f"{name} takes no parameters"
-            raise ValueError(f"activation.{key}: got {params[key]!r}, {rule}")
+            raise ConfigError(f"activation_params.{key}", params[key], rule)
     return ACTIVATIONS[name](**params)

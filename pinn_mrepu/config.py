@@ -1,0 +1,270 @@
+"""The YAML schema (typed dataclasses), strict loading and ``--set`` overrides.
+
+``load_config(path, overrides)`` reads a problem file, applies overrides such as ``"network.depth=7"`` and
+returns a :class:`Config`.  Everything is validated at this boundary: unknown keys (with a "did you mean"
+hint), wrong types, out-of-range values, unknown names (pde, activation, sampler, ...), empty or inverted
+domains and malformed or forbidden expressions each raise :class:`~pinn_mrepu.errors.ConfigError` whose one-line
+message names the field, the value and the rule.  Every key is documented in README.md ("Configuration").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from .errors import ConfigError
+
+__all__ = ["Config", "ProblemConfig", "NetworkConfig", "TrainConfig", "load_config", "config_from_dict",
+           "apply_overrides"]
+
+
+def _rule(**kw: Any) -> dict[str, Any]:
+    return {"rule": kw}
+
+
+@dataclass
+class ConditionConfig:
+    """One condition: ``type`` dirichlet|neumann|periodic|initial; ``value`` expression; ``faces`` (boundary or a list of face names)."""
+
+    type: str = field(default="dirichlet", metadata=_rule(choices=("dirichlet", "neumann", "periodic", "initial")))
+    value: Union[str, float] = 0.0
+    faces: Union[str, list] = "boundary"
+    variable: str = "x"
+
+
+@dataclass
+class ProblemConfig:
+    pde: str = "burgers"
+    params: dict = field(default_factory=dict)
+    space: dict = field(default_factory=lambda: {"x": [-1.0, 1.0]})
+    time: Union[list, None] = None
+    source: Union[str, float, None] = None
+    conditions: dict = field(default_factory=dict)
+    exact: Union[str, float, dict, None] = None
+
+
+@dataclass
+class NetworkConfig:
+    width: int = field(default=20, metadata=_rule(min=1))
+    depth: int = field(default=4, metadata=_rule(min=1))
+    activation: str = "mrepu"
+    activation_params: dict = field(default_factory=dict)
+    init: Union[str, dict] = "critical"
+    normalize_inputs: bool = True
+
+
+@dataclass
+class PointsConfig:
+    interior: int = field(default=2000, metadata=_rule(min=1))
+    boundary: int = field(default=200, metadata=_rule(min=0))
+    initial: int = field(default=200, metadata=_rule(min=0))
+    sampler: str = field(default="sobol", metadata=_rule(choices=("uniform", "sobol", "halton", "lhs")))
+
+
+@dataclass
+class AdamConfig:
+    steps: int = field(default=1000, metadata=_rule(min=0))
+    lr: float = field(default=1e-3, metadata=_rule(gt=0))
+    decay_rate: float = field(default=1.0, metadata=_rule(gt=0, max=1))
+    decay_steps: int = field(default=1000, metadata=_rule(min=1))
+
+
+@dataclass
+class LBFGSConfig:
+    steps: int = field(default=1000, metadata=_rule(min=0))
+    lr: float = field(default=1.0, metadata=_rule(gt=0))
+    history_size: int = field(default=50, metadata=_rule(min=1))
+    tolerance_grad: float = field(default=1e-12, metadata=_rule(min=0))
+    tolerance_change: float = field(default=0.0, metadata=_rule(min=0))
+
+
+@dataclass
+class RefineConfig:
+    every: int = field(default=0, metadata=_rule(min=0))
+    candidates: int = field(default=10000, metadata=_rule(min=1))
+    add: int = field(default=200, metadata=_rule(min=1))
+
+
+@dataclass
+class TrainConfig:
+    seed: int = field(default=0, metadata=_rule(min=0))
+    dtype: str = field(default="float64", metadata=_rule(choices=("float32", "float64")))
+    device: str = field(default="auto", metadata=_rule(choices=("auto", "cpu", "cuda")))
+    derivatives: str = field(default="autograd", metadata=_rule(choices=("autograd", "taylor")))
+    points: PointsConfig = field(default_factory=PointsConfig)
+    resample_every: int = field(default=0, metadata=_rule(min=0))
+    refine: RefineConfig = field(default_factory=RefineConfig)
+    weights: dict = field(default_factory=dict)
+    adam: AdamConfig = field(default_factory=AdamConfig)
+    lbfgs: LBFGSConfig = field(default_factory=LBFGSConfig)
+    checkpoint_every: int = field(default=500, metadata=_rule(min=1))
+
+
+@dataclass
+class EvaluateConfig:
+    grid: list = field(default_factory=lambda: [256, 101])
+    residual_points: int = field(default=4096, metadata=_rule(min=1))
+
+
+@dataclass
+class Config:
+    """A whole problem file: ``name``, ``problem``, ``network``, ``train``, ``evaluate``."""
+
+    name: str = "problem"
+    problem: ProblemConfig = field(default_factory=ProblemConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (YAML-serialisable) of the fully resolved configuration."""
+        return dataclasses.asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------------- building
+
+_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false", list: "a list",
+               dict: "a mapping", type(None): "null"}
+
+
+def _hint(key: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(key, valid, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _coerce(tp: Any, value: Any, path: str) -> Any:
+    if dataclasses.is_dataclass(tp):
+        return build_section(tp, value, path)
+    options = typing.get_args(tp) if typing.get_origin(tp) is Union else (tp,)
+    for opt in options:
+        if opt is type(None) and value is None:
+            return None
+        if opt is bool and isinstance(value, bool):
+            return value
+        if opt is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if opt is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ConfigError(path, value, "must be a finite number")
+            return float(value)
+        if opt in (str, list, dict) and isinstance(value, opt):
+            return value
+    wanted = " or ".join(_TYPE_NAMES.get(o, str(o)) for o in options)
+    raise ConfigError(path, value, f"must be {wanted}")
+
+
+def _check_rule(value: Any, rule: dict[str, Any], path: str) -> None:
+    if "choices" in rule and value not in rule["choices"]:
+        raise ConfigError(path, value, f"must be one of {', '.join(rule['choices'])}{_hint(str(value), list(rule['choices']))}")
+    kind = "an integer" if isinstance(value, int) else "a number"
+    if "min" in rule and value < rule["min"]:
+        raise ConfigError(path, value, f"must be {kind} >= {rule['min']}")
+    if "gt" in rule and value <= rule["gt"]:
+        raise ConfigError(path, value, f"must be {kind} > {rule['gt']}")
+    if "max" in rule and value > rule["max"]:
+        raise ConfigError(path, value, f"must be {kind} <= {rule['max']}")
+
+
+def build_section(cls: type, data: Any, path: str) -> Any:
+    """Build dataclass ``cls`` from ``data`` strictly (unknown keys, types, rules); ``path`` prefixes field names."""
+    where = path or "config"
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(where, data, "must be a mapping of keys to values")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            sub = f"{path}.{key}" if path else str(key)
+            raise ConfigError(sub, data[key], f"unknown key{_hint(str(key), list(fields))}; valid keys: {', '.join(fields)}")
+    kwargs = {}
+    for name, f in fields.items():
+        if name not in data:
+            continue
+        sub = f"{path}.{name}" if path else name
+        value = _coerce(hints[name], data[name], sub)
+        if "rule" in f.metadata:
+            _check_rule(value, f.metadata["rule"], sub)
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def config_from_dict(data: Any) -> Config:
+    """Build and fully validate a :class:`Config` from a nested dict (as read from YAML).
+
+    Raises:
+        ConfigError: on any bad value (see module docstring).
+    """
+    config = build_section(Config, data, "")
+    from .problem import validate_config  # semantic checks: pde, domain, expressions, activation, weights
+
+    validate_config(config)
+    return config
+
+
+def _parse_override(item: str) -> tuple[list[str], Any]:
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
+        raise ConfigError("--set", item, "must look like KEY=VALUE with a dotted key, e.g. network.depth=7")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...] | None) -> dict:
+    """Return a copy of ``data`` with each ``"a.b.c=value"`` set (value parsed as YAML)."""
+    import copy
+
+    data = copy.deepcopy(data) if data else {}
+    for item in overrides or ():
+        keys, value = _parse_override(item)
+        node = data
+        for i, k in enumerate(keys[:-1]):
+            nxt = node.get(k)
+            if nxt is None:
+                nxt = node[k] = {}
+            if not isinstance(nxt, dict):
+                raise ConfigError(".".join(keys[: i + 1]), nxt, f"is not a mapping, cannot set {item!r}")
+            node = nxt
+        node[keys[-1]] = value
+    return data
+
+
+def read_yaml(path: str | Path) -> dict:
+    """Read a YAML mapping; a missing, unreadable or non-YAML file is a ConfigError."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("problem file", str(path), "must be an existing YAML file")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError("problem file", str(path), f"must be valid YAML ({first})") from None
+    if not isinstance(data, dict):
+        raise ConfigError("problem file", str(path), "must hold a YAML mapping at the top level")
+    return data
+
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] | None = None) -> Config:
+    """Load, override and validate a problem file.
+
+    Args:
+        path: YAML file.
+        overrides: ``["network.depth=7", "train.adam.steps=2000"]``; values are parsed as YAML.
+
+    Raises:
+        ConfigError: one line naming the field, the value and the rule.
+    """
+    data = apply_overrides(read_yaml(path), overrides)
+    data.setdefault("name", Path(path).stem)
+    return config_from_dict(data)

@@ -1,0 +1,155 @@
+"""Derivative fields: the seam between PDE residuals and how derivatives are computed.
+
+A problem asks for fields by name and an engine produces them.  A field name is an output name followed by
+the differentiation variables, one letter each: ``u`` (the value), ``u_x``, ``u_t``, ``u_xx``, ``u_xt``,
+``u_yy``, ``u_xxx``.  The letters are sorted into the coordinate order, so ``u_tx`` is the same field as
+``u_xt`` (returned under the name that was asked for).  Coordinates themselves (``x``, ``t``) may also be
+requested and are returned as ``(N, 1)`` columns.
+
+Engines (the :data:`ENGINES` registry):
+
+- ``autograd``: the reference, nested ``torch.autograd.grad`` with ``create_graph=True``; each distinct
+  derivative is computed once (all first derivatives come from one backward pass; each needed higher
+  derivative from one more pass over the lower one it extends).
+- ``taylor``: forward Taylor-mode propagation through an :class:`~pinn_mrepu.networks.MLP`
+  (:mod:`pinn_mrepu.taylor`), exact to round-off and faster; only for MLPs with a single output.
+
+Problems never call autograd themselves; engines never know which PDE they serve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["FieldSpec", "parse_field", "compute_fields", "ENGINES", "autograd_fields"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A parsed field name: ``output`` differentiated along coordinate indices ``order`` (sorted)."""
+
+    name: str
+    output: str
+    order: tuple[int, ...]
+
+
+def parse_field(name: str, variables: Sequence[str], outputs: Sequence[str] = ("u",)) -> FieldSpec:
+    """Parse ``"u_xt"`` into ``FieldSpec("u_xt", "u", (0, 1))`` for variables ``("x", "t")``.
+
+    Raises:
+        ValueError: unknown output or variable; the message lists the valid ones.
+    """
+    if name in variables:
+        return FieldSpec(name, "", (variables.index(name),))
+    out, sep, letters = name.partition("_")
+    if out not in outputs:
+        raise ValueError(
+            f"field: got {name!r}, must be an output ({', '.join(outputs)}) optionally followed by '_' and "
+            f"variable letters ({''.join(variables)}), or a coordinate"
+        )
+    if sep and not letters:
+        raise ValueError(f"field: got {name!r}, a '_' must be followed by variable letters ({''.join(variables)})")
+    idx = []
+    for ch in letters:
+        if ch not in variables:
+            raise ValueError(f"field: got {name!r}, {ch!r} is not a variable (variables: {', '.join(variables)})")
+        idx.append(variables.index(ch))
+    return FieldSpec(name, out, tuple(sorted(idx)))
+
+
+def autograd_fields(
+    model: torch.nn.Module,
+    points: torch.Tensor,
+    specs: Sequence[FieldSpec],
+    *,
+    outputs: Sequence[str] = ("u",),
+    create_graph: bool = True,
+) -> dict[str, torch.Tensor]:
+    """Reference engine: nested reverse-mode autograd.  See :func:`compute_fields`."""
+    x = points.detach().clone().requires_grad_(True)
+    y = model(x)
+    cache: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {}
+    for k, name in enumerate(outputs):
+        cache[(name, ())] = y[:, k : k + 1]
+    # Full gradient rows already computed, keyed by (output, lower order): one backward gives all d columns.
+    rows: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {}
+
+    def get(out: str, order: tuple[int, ...]) -> torch.Tensor:
+        key = (out, order)
+        if key in cache:
+            return cache[key]
+        lower, last = order[:-1], order[-1]
+        if (out, lower) not in rows:
+            base = get(out, lower)
+            if not base.requires_grad:  # the lower derivative is constant (e.g. piecewise-linear net)
+                rows[(out, lower)] = torch.zeros_like(x)
+            else:
+                (g,) = torch.autograd.grad(base.sum(), x, create_graph=True, allow_unused=True)
+                rows[(out, lower)] = torch.zeros_like(x) if g is None else g
+        cache[key] = rows[(out, lower)][:, last : last + 1]
+        return cache[key]
+
+    result = {}
+    for spec in specs:
+        if spec.output == "":
+            result[spec.name] = points[:, spec.order[0] : spec.order[0] + 1]
+        else:
+            result[spec.name] = get(spec.output, spec.order)
+    if not create_graph:
+        result = {k: v.detach() for k, v in result.items()}
+    return result
+
+
+def _taylor(model, points, specs, *, outputs=("u",), create_graph=True):
+    from .taylor import taylor_fields
+
+    return taylor_fields(model, points, specs, outputs=outputs, create_graph=create_graph)
+
+
+ENGINES: dict[str, Callable[..., dict[str, torch.Tensor]]] = {"autograd": autograd_fields, "taylor": _taylor}
+
+
+def compute_fields(
+    model: torch.nn.Module,
+    points: torch.Tensor,
+    names: Iterable[str],
+    *,
+    variables: Sequence[str],
+    outputs: Sequence[str] = ("u",),
+    engine: str = "autograd",
+    create_graph: bool = True,
+) -> dict[str, torch.Tensor]:
+    """Evaluate the named derivative fields of ``model`` at ``points``.
+
+    Args:
+        model: maps ``(N, d)`` to ``(N, len(outputs))``.
+        points: ``(N, d)`` coordinates, columns ordered as ``variables``.
+        names: field names such as ``"u"``, ``"u_x"``, ``"u_xx"``, ``"u_xt"`` (see module docstring).
+        variables: the coordinate names, one letter each, e.g. ``("x", "t")``.
+        outputs: the model's output names.
+        engine: ``"autograd"`` (reference) or ``"taylor"``.
+        create_graph: keep the graph so a loss built on the fields can be differentiated with respect to the
+            parameters (training); ``False`` returns detached tensors (evaluation).
+
+    Returns:
+        ``{name: (N, 1) tensor}`` for every requested name.
+
+    Raises:
+        ValueError: unknown engine, output or variable.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine: got {engine!r}, must be one of {', '.join(sorted(ENGINES))}")
+    variables = tuple(variables)
+    if points.ndim != 2 or points.shape[1] != len(variables):
+        raise ValueError(f"points: got shape {tuple(points.shape)}, must be (N, {len(variables)}) for variables {variables}")
+    specs = [parse_field(n, variables, outputs) for n in dict.fromkeys(names)]
+    return ENGINES[engine](model, points, specs, outputs=tuple(outputs), create_graph=create_graph)
+
+
+def required_order(names: Iterable[str], variables: Sequence[str], outputs: Sequence[str] = ("u",)) -> int:
+    """Highest derivative order among ``names`` (0 for values and coordinates)."""
+    return max((len(s.order) for s in (parse_field(n, variables, outputs) for n in names) if s.output), default=0)
+
