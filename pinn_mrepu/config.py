@@ -222,12 +222,21 @@ def _parse_override(item: str) -> tuple[list[str], Any]:
 
 
 def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...] | None) -> dict:
-    """Return a copy of ``data`` with each ``"a.b.c=value"`` set (value parsed as YAML)."""
+    """Return a copy of ``data`` with each ``"a.b.c=value"`` set (value parsed as YAML).
+
+    Changing ``network.activation`` without also setting ``network.activation_params`` resets the
+    parameters to the new activation's defaults (so ``network.activation=tanh`` works on a file written for
+    ``mrepu`` with ``p: 3``).
+    """
     import copy
 
     data = copy.deepcopy(data) if data else {}
-    for item in overrides or ():
-        keys, value = _parse_override(item)
+    parsed = [_parse_override(item) for item in overrides or ()]
+    paths = [".".join(keys) for keys, _ in parsed]
+    if "network.activation" in paths and not any(p.startswith("network.activation_params") for p in paths):
+        if isinstance(data.get("network"), dict):
+            data["network"].pop("activation_params", None)
+    for item, (keys, value) in zip(overrides or (), parsed):
         node = data
         for i, k in enumerate(keys[:-1]):
             nxt = node.get(k)

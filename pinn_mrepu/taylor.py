@@ -70,7 +70,6 @@ def _set_partitions(items: list[int]):
             yield part[:i] + [[first] + part[i]] + part[i + 1 :]
 
 
-@functools.lru_cache(maxsize=256)
 def _make_plan(orders: tuple[tuple[int, ...], ...]) -> _Plan:
     needed = set()
     for alpha in orders:
@@ -87,7 +86,10 @@ def _make_plan(orders: tuple[tuple[int, ...], ...]) -> _Plan:
             acc[key] = acc.get(key, 0) + 1
         terms.append(tuple((c, m, b) for (m, b), c in sorted(acc.items())))
     pairs = tuple((index[a], index[a[:1]], index[a[1:]]) for a in streams if len(a) == 2)
-    return _Plan(streams, tuple(terms), pairs, max((len(a) for a in streams), default=0))
+    return _Plan(streams, tuple(terms), pairs, max(len(a) for a in streams))
+
+
+_cached_plan = functools.lru_cache(maxsize=256)(_make_plan)  # eager calls; torch.compile traces _make_plan
 
 
 def _activate(sig: Sequence[torch.Tensor], z: Sequence[torch.Tensor | None], plan: _Plan) -> torch.Tensor:
@@ -118,22 +120,23 @@ class _TaylorAct2(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, b, act, pairs, n_first):
         z0 = z[0] + b
-        s0, s1, s2 = act.derivatives(z0, 2)
+        grad = any(ctx.needs_input_grad[:2])
+        s0, s1, s2, *s3 = act.derivatives(z0, 3 if grad else 2)  # sigma''' only for the backward
         out = torch.empty_like(z)
         out[0] = s0
         torch.mul(z[1:], s1, out=out[1:])  # s1 * z_k and the s1 * z_kl part of the pairs
         for q, k, l in pairs:
             zz = torch.square(z[k]) if k == l else z[k] * z[l]
             out[q].addcmul_(zz, s2)
-        ctx.save_for_backward(z, z0)
-        ctx.act, ctx.pairs, ctx.n_first = act, pairs, n_first
+        if grad:
+            ctx.save_for_backward(z, s1, s2, s3[0])
+        ctx.pairs, ctx.n_first = pairs, n_first
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        z, z0 = ctx.saved_tensors
-        _, s1, s2, s3 = ctx.act.derivatives(z0, 3)
+        z, s1, s2, s3 = ctx.saved_tensors
         gz = g * s1  # d/dz_k (s1 z_k) for every stream, and d/dz0 sigma(z0) for the value
         g0 = gz[0]
         f = ctx.n_first
@@ -142,7 +145,8 @@ class _TaylorAct2(torch.autograd.Function):
         for q, k, l in ctx.pairs:
             gq = g[q]
             zz = torch.square(z[k]) if k == l else z[k] * z[l]
-            g0.addcmul_(gq, s2 * z[q] + s3 * zz)
+            zz.mul_(s3).addcmul_(s2, z[q])
+            g0.addcmul_(gq, zz)
             t = gq * s2
             if k == l:
                 gz[k].addcmul_(t, z[k], value=2.0)
@@ -150,6 +154,47 @@ class _TaylorAct2(torch.autograd.Function):
                 gz[k].addcmul_(t, z[l])
                 gz[l].addcmul_(t, z[k])
         return gz, g0.sum(0), None, None, None
+
+
+class _TaylorAct2First(torch.autograd.Function):
+    """Fused first-layer activation: value pre-activation ``z0`` ``(N, width)``, first-order tangents ``c``
+    ``(F, width)`` (the same at every point), zero second-order streams; closed-form backward."""
+
+    @staticmethod
+    def forward(ctx, z0, c, act, pairs):
+        grad = any(ctx.needs_input_grad[:2])
+        s0, s1, s2, *s3 = act.derivatives(z0, 3 if grad else 2)
+        f = c.shape[0]
+        out = z0.new_empty((1 + f + len(pairs),) + z0.shape)
+        out[0] = s0
+        torch.mul(s1, c.unsqueeze(1), out=out[1 : f + 1])
+        for q, k, l in pairs:
+            torch.mul(s2, c[k - 1] * c[l - 1], out=out[q])
+        if grad:
+            ctx.save_for_backward(c, s1, s2, s3[0])
+        ctx.pairs = pairs
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        c, s1, s2, s3 = ctx.saved_tensors
+        f = c.shape[0]
+        gz0 = g[0] * s1
+        gc = (g[1 : f + 1] * s1).sum(1)  # (F, width)
+        for k in range(f):
+            gz0.addcmul_(g[k + 1], s2 * c[k])
+        for q, k, l in ctx.pairs:
+            k, l = k - 1, l - 1
+            gq = g[q]
+            gz0.addcmul_(gq, s3 * (c[k] * c[l]))
+            t = (gq * s2).sum(0)
+            if k == l:
+                gc[k].addcmul_(t, c[k], value=2.0)
+            else:
+                gc[k].addcmul_(t, c[l])
+                gc[l].addcmul_(t, c[k])
+        return gz0, gc, None, None
 
 
 def _check_model(model: torch.nn.Module) -> MLP:
@@ -211,9 +256,11 @@ def taylor_fields(
         if any(not 0 <= k < mlp.in_dim for k in spec.order):
             raise ValueError(f"field: got {spec.name!r}, coordinate index out of range for {mlp.in_dim} inputs")
         orders.append(spec.order)
-    plan = _make_plan(tuple(sorted(set(orders))))
+    compiling = torch.compiler.is_compiling()
+    key = tuple(sorted(set(orders)))
+    plan = _make_plan(key) if compiling else _cached_plan(key)
     if fused is None:
-        fused = not torch.compiler.is_compiling() and not any(p.requires_grad for p in mlp.activation.parameters())
+        fused = not compiling and not any(p.requires_grad for p in mlp.activation.parameters())
     fused = fused and plan.max_order <= 2
 
     with torch.set_grad_enabled(create_graph and torch.is_grad_enabled()):
@@ -241,11 +288,15 @@ def _forward(mlp: MLP, x: torch.Tensor, plan: _Plan, fused: bool) -> torch.Tenso
     first, *hidden, last = mlp.linears
     scale = mlp.input_scale
     # Layer 1: tangents are the weight columns times the input scale; higher streams start at zero.
-    cols = first.weight * scale  # (width, d)
     z0 = F.linear((x - mlp.input_shift) * scale, first.weight, first.bias)
-    zs: list[torch.Tensor | None] = [z0] + [cols[:, a[0]] if len(a) == 1 else None for a in plan.streams[1:]]
-    a = _activate(act.derivatives(z0, plan.max_order), zs, plan)
-    n_first = sum(len(s) == 1 for s in plan.streams)
+    firsts = [a[0] for a in plan.streams if len(a) == 1]
+    n_first = len(firsts)
+    cols = (first.weight * scale).T[firsts]  # (F, width): d z / d x_k for each first-order stream
+    if fused:
+        a = _TaylorAct2First.apply(z0, cols, act, plan.pairs)
+    else:
+        zs = [z0] + list(cols.unbind(0)) + [None] * (len(plan.streams) - 1 - n_first)
+        a = _activate(act.derivatives(z0, plan.max_order), zs, plan)
     for lin in hidden:
         z = F.linear(a, lin.weight)  # (S, N, width): one matrix product for all streams
         if fused:

@@ -141,7 +141,7 @@ class Trainer:
         if not torch.isfinite(total):
             bad = [k for k, v in terms.items() if not torch.isfinite(v)]
             raise _NonFinite(bad[0] if bad else "total")
-        return total, {k: float(v) for k, v in terms.items()}
+        return total, {k: float(v.detach()) for k, v in terms.items()}
 
     def _log(self, phase: str, step: int, total: float, terms: dict[str, float], t0: float) -> None:
         row = {"step": step, "phase": phase, "loss": total, **terms, "elapsed_s": self.elapsed + time.perf_counter() - t0}
@@ -169,7 +169,7 @@ class Trainer:
             self.optimizer.step()
             self.adam_step += 1
             if self.adam_step % self.log_every == 0 or self.adam_step == c.adam.steps:
-                self._log("adam", self.adam_step, float(total), terms, t0)
+                self._log("adam", self.adam_step, float(total.detach()), terms, t0)
                 self._good = self._snapshot()
             if self.adam_step % c.checkpoint_every == 0:
                 self.checkpoint(self._with_elapsed(t0))

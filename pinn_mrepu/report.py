@@ -1,0 +1,98 @@
+"""Run folders: atomic writing of config.yaml, metrics.json, history.csv, model.pt and checkpoints.
+
+A run folder holds
+
+- ``config.yaml``: the fully resolved configuration;
+- ``model.pt``: model weights plus the complete trainer state (optimiser, points, counters, history), so a
+  folder is both a saved model and a resumable checkpoint;
+- ``metrics.json``: accuracy, status and provenance (device, dtype, seed, torch version, ...);
+- ``history.csv``: step, phase, total loss, each loss term, elapsed seconds;
+- figures (see :mod:`pinn_mrepu.plots`).
+
+Every file is written to a temporary name in the same folder and moved into place with ``os.replace``, so an
+interrupted write never leaves a truncated file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+import yaml
+
+__all__ = ["atomic_write", "save_solver", "load_solver", "write_metrics", "write_history", "save_state"]
+
+
+def atomic_write(path: str | Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_state(path: str | Path, state: dict) -> None:
+    """``torch.save`` a state mapping atomically."""
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    atomic_write(path, buf.getvalue())
+
+
+def write_config(directory: Path, config) -> None:
+    atomic_write(directory / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+
+
+def write_metrics(directory: str | Path, metrics: dict) -> None:
+    atomic_write(Path(directory) / "metrics.json", json.dumps(metrics, indent=2, sort_keys=False) + "\n")
+
+
+def write_history(directory: str | Path, history: list[dict]) -> None:
+    """``history.csv`` with columns step, phase, loss, <terms...>, elapsed_s."""
+    keys: list[str] = []
+    for row in history:
+        for k in row:
+            if k not in keys:
+                keys.append(k)
+    front = [k for k in ("step", "phase", "loss") if k in keys]
+    cols = front + [k for k in keys if k not in front and k != "elapsed_s"] + (["elapsed_s"] if "elapsed_s" in keys else [])
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=cols or ["step", "phase", "loss", "elapsed_s"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    atomic_write(Path(directory) / "history.csv", buf.getvalue())
+
+
+def save_solver(solver, directory: str | Path) -> Path:
+    """Write ``config.yaml`` and ``model.pt`` (trainer state included) for ``solver``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    write_config(directory, solver.config)
+    save_state(directory / "model.pt", solver.trainer.state_dict())
+    return directory
+
+
+def load_solver(cls, directory: str | Path, *, device: str | None = None):
+    """Rebuild a solver of class ``cls`` from ``directory``'s config.yaml and model.pt."""
+    from .config import config_from_dict
+    from .errors import ConfigError
+
+    directory = Path(directory)
+    for name in ("config.yaml", "model.pt"):
+        if not (directory / name).is_file():
+            raise ConfigError("run folder", str(directory), f"must contain {name}")
+    config = config_from_dict(yaml.safe_load((directory / "config.yaml").read_text(encoding="utf-8")))
+    solver = cls(config, device=device)
+    state = torch.load(directory / "model.pt", map_location=solver.device, weights_only=False)
+    solver.trainer.load_state_dict(state)
+    return solver

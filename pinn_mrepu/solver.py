@@ -1,0 +1,138 @@
+"""PINNSolver: the one-object API over config -> problem -> network -> loss -> trainer -> metrics.
+
+    solver = PINNSolver.from_yaml("problems/burgers.yaml", overrides=["network.activation=tanh"])
+    result = solver.train()          # TrainResult; never prints
+    metrics = solver.evaluate()      # rel_l2, max_abs_error, mean_abs_residual, ...
+    u = solver.predict(points)       # (N, d) -> (N, 1)
+    solver.save("runs/b1"); same = PINNSolver.load("runs/b1")
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import Config, config_from_dict, load_config
+from .losses import PINNLoss
+from .networks import MLP
+from .problem import Problem, build_problem
+from .training import Trainer, TrainEvent, TrainResult
+
+__all__ = ["PINNSolver", "resolve_device"]
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is a ConfigError."""
+    from .errors import ConfigError
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device", name, "needs a CUDA GPU, none is available (use auto or cpu)")
+    return torch.device(name)
+
+
+class PINNSolver:
+    """Solve the problem described by ``config`` with a PINN.
+
+    Args:
+        config: a validated :class:`~pinn_mrepu.config.Config` (or a plain dict, validated here).
+        device: overrides ``train.device`` (``auto``, ``cpu``, ``cuda``).
+        callback: receives :class:`~pinn_mrepu.training.TrainEvent` progress reports.
+        should_stop: polled between steps; return True to stop (status ``interrupted``).
+        checkpoint: receives the resumable trainer state periodically and on stop.
+    """
+
+    def __init__(self, config: Config | dict, *, device: str | None = None,
+                 callback: Callable[[TrainEvent], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None,
+                 checkpoint: Callable[[dict], None] | None = None):
+        self.config = config if isinstance(config, Config) else config_from_dict(config)
+        if device is not None:
+            self.config.train.device = device
+        self.device = resolve_device(self.config.train.device)
+        self.dtype = _DTYPES[self.config.train.dtype]
+        self.problem: Problem = build_problem(self.config.problem, self.config.name)
+        net = self.config.network
+        bounds = (self.problem.domain.lower.tolist(), self.problem.domain.upper.tolist()) if net.normalize_inputs else None
+        self.model = MLP(self.problem.domain.dim, 1, width=net.width, depth=net.depth, activation=net.activation,
+                         activation_params=net.activation_params, init=net.init, input_bounds=bounds,
+                         generator=self.config.train.seed, dtype=self.dtype).to(self.device)
+        self.loss = PINNLoss(self.problem, self.config.train.weights, engine=self.config.train.derivatives)
+        self.trainer = Trainer(self.model, self.loss, self.config.train, device=self.device, dtype=self.dtype,
+                               callback=callback, should_stop=should_stop, checkpoint=checkpoint)
+        self.result: TrainResult | None = None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, overrides: Sequence[str] | None = None, **kwargs) -> "PINNSolver":
+        """Load ``path`` with ``overrides`` (e.g. ``["network.depth=7"]``) and build the solver."""
+        return cls(load_config(path, list(overrides or [])), **kwargs)
+
+    # ---------------------------------------------------------------- training
+    def train(self) -> TrainResult:
+        """Run (or continue) training; returns a :class:`TrainResult` with status, message and history."""
+        self.result = self.trainer.run()
+        return self.result
+
+    def resume_from(self, state: dict) -> None:
+        """Load a trainer state (from a checkpoint) so that :meth:`train` continues it."""
+        self.trainer.load_state_dict(state)
+
+    # ---------------------------------------------------------------- evaluation
+    def predict(self, points: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+        """Network output at ``points (N, d)`` -> ``(N, 1)``; numpy in, numpy out."""
+        as_numpy = not isinstance(points, torch.Tensor)
+        x = torch.as_tensor(np.asarray(points) if as_numpy else points, dtype=self.dtype, device=self.device)
+        with torch.no_grad():
+            out = torch.cat([self.model(chunk) for chunk in torch.split(x, 65536)]) if len(x) else self.model(x)
+        return out.cpu().numpy() if as_numpy else out
+
+    def evaluation_grid(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The ``evaluate.grid`` tensor-product grid over the domain: ``points (M, d)`` and its axes."""
+        return self.problem.domain.grid(self.config.evaluate.grid)
+
+    def evaluate(self) -> dict[str, float]:
+        """Accuracy on the evaluation grid and the mean |residual| on fresh interior points.
+
+        Returns:
+            ``rel_l2`` (||u - u*||_2 / ||u*||_2), ``max_abs_error``, ``mean_abs_error`` (NaN without an exact
+            solution), ``mean_abs_residual`` and ``final_loss``.
+        """
+        points, _ = self.evaluation_grid()
+        u = self.predict(points).ravel()
+        metrics = {"rel_l2": math.nan, "max_abs_error": math.nan, "mean_abs_error": math.nan}
+        if self.problem.exact is not None:
+            exact = np.asarray(self.problem.exact(points), dtype=np.float64).ravel()
+            err = u - exact
+            norm = float(np.linalg.norm(exact))
+            metrics["rel_l2"] = float(np.linalg.norm(err) / norm) if norm > 0 else float(np.linalg.norm(err))
+            metrics["max_abs_error"] = float(np.max(np.abs(err)))
+            metrics["mean_abs_error"] = float(np.mean(np.abs(err)))
+        n = self.config.evaluate.residual_points
+        pts = self.problem.domain.sample_interior(n, sampler="uniform", seed=self.config.train.seed + 7919, tag=(99,))
+        x = torch.as_tensor(pts, dtype=self.dtype, device=self.device)
+        res = self.loss.residual(self.model, x, create_graph=False)
+        metrics["mean_abs_residual"] = float(res.abs().mean())
+        hist = self.trainer.history
+        metrics["final_loss"] = float(hist[-1]["loss"]) if hist else math.nan
+        return metrics
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, directory: str | Path) -> Path:
+        """Write ``config.yaml`` and ``model.pt`` (with the trainer state) into ``directory``."""
+        from .report import save_solver
+
+        return save_solver(self, directory)
+
+    @classmethod
+    def load(cls, directory: str | Path, *, device: str | None = None) -> "PINNSolver":
+        """Rebuild a solver from a folder written by :meth:`save` (or by ``solve``); predictions are identical."""
+        from .report import load_solver
+
+        return load_solver(cls, directory, device=device)
