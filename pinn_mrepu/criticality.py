@@ -196,7 +196,8 @@ def fixed_points(activation: Any, c_b: float, c_w: float, *, k_max: float = 1e4,
     """Fixed points of the kernel map K -> C_b + C_W <sigma^2>_K on [0, k_max].
 
     Log scan from 1e-8: sign changes of K' - K are refined by brentq; tangent fixed points (chi_par = 1, as at a
-    critical point) are found as roots of chi_par - 1 where also |K' - K| < 1e-9 K.  K = 0 is included when
+    critical point) are found as roots of chi_par - 1 (dense local scan where |K' - K| < 1e-3 K) at which also
+    |K' - K| < 1e-9 K.  K = 0 is included when
     C_b = 0 and sigma(0) = 0.
     """
     act = _as_activation(activation)
@@ -207,10 +208,13 @@ def fixed_points(activation: Any, c_b: float, c_w: float, *, k_max: float = 1e4,
         empty = np.empty(0)
         return FixedPoints(empty, empty, empty, np.empty(0, dtype=bool), continuum=True)
     ks = _scan_roots(rel, grid, 1e-12)
-    # a critical fixed point is a tangency (chi_par = 1 there): no sign change, so look where chi_par = 1
-    for k in _scan_roots(lambda kk: susceptibilities(act, kk, c_w)[0] - 1.0, grid, 1e-12):
-        if abs(rel(np.array([k]))[0]) < 1e-9 and all(abs(k - r) > 1e-6 * k for r in ks):
-            ks.append(k)
+    # a critical fixed point is a tangency (chi_par = 1 there, no sign change): where K' ~ K, scan chi_par - 1
+    near = np.flatnonzero(np.abs(r) < 1e-3)
+    for run in np.split(near, np.flatnonzero(np.diff(near) > 1) + 1) if near.size else []:
+        local = np.geomspace(grid[max(run[0] - 1, 0)], grid[min(run[-1] + 1, grid.size - 1)], 32 * (run.size + 2))
+        for k in _scan_roots(lambda kk: susceptibilities(act, kk, c_w)[0] - 1.0, local, 1e-13):
+            if abs(rel(np.array([k]))[0]) < 1e-9 and all(abs(k - q) > 1e-6 * k for q in ks):
+                ks.append(k)
     sigma0 = _derivs(act, np.zeros(1), 0)[0][0]
     if c_b == 0.0 and sigma0 == 0.0:
         ks = [0.0, *ks]

@@ -183,7 +183,7 @@ class Trainer:
             total, terms = self._evaluate()
             total.backward()
             last.clear()
-            last.update(terms, total=float(total))
+            last.update(terms, total=float(total.detach()))
             return total
 
         while self.lbfgs_step < c.steps:
