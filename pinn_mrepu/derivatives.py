@@ -69,6 +69,11 @@ def autograd_fields(
     create_graph: bool = True,
 ) -> dict[str, torch.Tensor]:
     """Reference engine: nested reverse-mode autograd.  See :func:`compute_fields`."""
+    with torch.enable_grad():  # derivatives need a graph even when called under torch.no_grad()
+        return _autograd_fields(model, points, specs, outputs=outputs, create_graph=create_graph)
+
+
+def _autograd_fields(model, points, specs, *, outputs, create_graph):
     x = points.detach().clone().requires_grad_(True)
     y = model(x)
     cache: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {}
