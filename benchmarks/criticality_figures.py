@@ -41,8 +41,9 @@ def table_critical_init() -> str:
         ci = critical_init(name, **params)
         l5, l20 = ci.layer_variances(5)[0], ci.layer_variances(20)[0]
         hidden = ci.layer_variances(5)[1]
+        k_star = {"scale_invariant": "any K", "none": "-"}.get(ci.universality, _g(ci.k_star))
         rows.append(f"| {_name(name, params)} | {ci.universality} | {_g(hidden[0])} | {_g(hidden[1])} | "
-                    f"{_g(ci.k_star)} | {_g(ci.chi_par)}, {_g(ci.chi_perp)} | {_g(ci.a1)} | "
+                    f"{k_star} | {_g(ci.chi_par)}, {_g(ci.chi_perp)} | {_g(ci.a1)} | "
                     f"({_g(l5[0])}, {_g(l5[1])}) | ({_g(l20[0])}, {_g(l20[1])}) |")
     return "\n".join(rows)
 
@@ -56,15 +57,15 @@ def _dev(name: str, params: dict, width: int, depth: int, seed: int, n_networks:
 
 
 def table_ensemble(seeds: range) -> str:
-    rows = ["| activation (critical init, L = 20) | width | max over inputs of mean dev, l = 10 | l = 20 | "
-            "input mean x^2 = 1/3, l = 20 |", "|---|---|---|---|---|"]
+    rows = ["| activation (critical init, L = 20) | width | max over the 4 inputs of abs(dev), l = 10 | same, l = 20 | "
+            "dev for the input with mean x^2 = 1/3, l = 20 |", "|---|---|---|---|---|"]
     for name, params in [("tanh", {}), ("sin", {}), ("mrepu", {"p": 2}), ("mrepu", {"p": 3}), ("gelu", {}),
                          ("silu", {}), ("relu", {})]:
         for width in (512, 2048):
             devs = np.array([_dev(name, params, width, 20, s) for s in seeds])  # (seeds, depth, inputs)
             mean = devs.mean(axis=0)
-            rows.append(f"| {_name(name, params)} | {width} | {np.abs(mean[9]).max():+.3f} | "
-                        f"{np.abs(mean[19]).max():+.3f} | {mean[19, 1]:+.3f} +- {devs[:, 19, 1].std():.3f} |")
+            rows.append(f"| {_name(name, params)} | {width} | {np.abs(mean[9]).max():.3f} | "
+                        f"{np.abs(mean[19]).max():.3f} | {mean[19, 1]:+.3f} +- {devs[:, 19, 1].std():.3f} |")
     return "\n".join(rows)
 
 

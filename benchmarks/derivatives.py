@@ -76,7 +76,8 @@ def machine(device: torch.device) -> str:
                     break
     except OSError:
         pass
-    desc = f"CPU {cpu} ({os.cpu_count()} logical cores), torch {torch.__version__}, {torch.get_num_threads()} threads"
+    desc = f"CPU {cpu} ({os.cpu_count()} logical cores), torch {torch.__version__}, "
+    desc += f"{torch.get_num_threads()} threads"
     if device.type == "cuda":
         desc += f", GPU {torch.cuda.get_device_name(device)}"
     return desc + f", Python {platform.python_version()}, {platform.system()}"
@@ -114,9 +115,14 @@ def bench_config(problem, width, depth, n, args, device, dtype, state):
                 stepper(lambda: compiled(model, pts, source))()
             sync(device)
             notes["compile_s"] = time.perf_counter() - t0
+            eager, comp = make_loss(problem, "taylor")(model, pts, source), compiled(model, pts, source)
+            if not torch.allclose(comp, eager, rtol=1e-3 if dtype == torch.float32 else 1e-8):
+                raise RuntimeError(f"compiled loss {comp.item():.6g} differs from eager {eager.item():.6g}")
             steps["taylor+compile"] = stepper(lambda: compiled(model, pts, source))
             if notes["compile_s"] > args.compile_budget:
-                state["compile_off"] = f"skipped: compile took {notes['compile_s']:.0f} s > budget {args.compile_budget:.0f} s"
+                state["compile_off"] = (
+                    f"skipped: a compile took {notes['compile_s']:.0f} s > --compile-budget {args.compile_budget:.0f} s"
+                )
         except Exception as exc:  # noqa: BLE001 - report and carry on without compile
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
             notes["compile_error"] = reason
@@ -146,7 +152,9 @@ def fmt(ms, base):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--widths", type=int, nargs="+", default=[20, 64, 128])
     ap.add_argument("--depths", type=int, nargs="+", default=[3, 6, 9])
     ap.add_argument("--points", type=int, nargs="+", default=[2500, 10000])
@@ -189,19 +197,23 @@ def main(argv=None) -> int:
                         cells.append(fmt(med[e], base) if e in med else "n/a")
                     cells.append(f"{notes['compile_s']:.1f}" if "compile_s" in notes else "-")
                     if "compile_error" in notes:
-                        notes_all.append(f"{problem} w{width} d{depth} N{n}: taylor+compile n/a ({notes['compile_error']})")
+                        notes_all.append(
+                            f"{problem} w{width} d{depth} N{n}: taylor+compile n/a ({notes['compile_error']})"
+                        )
                     rows.append(cells)
                     print(" | ".join(cells), flush=True)
     for line in notes_all:
         print(line)
     if args.markdown:
+        command = " ".join([os.path.relpath(sys.argv[0])] + list(sys.argv[1:] if argv is None else argv))
         lines = [
             "# Derivative engines: ms per training step (fields + residual + mean square + backward)",
             "",
-            f"Command: `python {' '.join([os.path.relpath(sys.argv[0])] + (argv if argv is not None else sys.argv[1:]))}`",
+            f"Command: `python {command}`",
             "",
             f"Machine: {machine(device)}; device {device}; dtype {args.dtype}; activation {args.activation}; "
-            f"init lecun_normal (seed 0); medians of {args.repeats} interleaved steps after {args.warmup} warm-up steps.",
+            f"init lecun_normal (seed 0); medians of {args.repeats} interleaved steps after {args.warmup} warm-up "
+            "steps.",
             "",
             "Cells: median ms (ratio to autograd). S: Taylor streams carried. Floors: plain forward + backward of "
             "the same MLP at batch N*S and at batch N. compile s: time of the first two compiled steps.",

@@ -23,23 +23,29 @@ Universality classes returned by :func:`critical_init`:
   kernel map K -> K + a1 K^2 + ..., a1 = sigma'''(0)/sigma'(0) + 3/4 (sigma''(0)/sigma'(0))^2.  a1 < 0 (tanh: -2,
   sin: -1): K = 0 attracts, K^(l) ~ 1/(-a1 l).  a1 > 0 (MRePU_p: a1 = 3p(2p-1)): K = 0 repels, the kernel grows.
 * ``none`` -- homogeneous of degree p != 1 (RePU_p: chi_par/chi_perp = (2p-1)/p at every K) or nothing else applies.
+
+The first layer sees the inputs, not activations: K^(1) = c_b + c_w mean_i x_i^2.  :meth:`CriticalInit.layer_variances`
+picks its (c_b, c_w) per class (for MRePU: small enough that K^(L)/K^(1) <= 2).  :func:`empirical_kernels` samples
+ensembles of finite-width networks to check the recursion.
 """
 
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 from scipy import optimize
 
-from .activations import get_activation
+from .activations import ACTIVATIONS, get_activation
 from .errors import ConfigError
 
 __all__ = ["gaussian_expectation", "kernel_recursion", "susceptibilities", "FixedPoints", "fixed_points",
-           "CriticalInit", "critical_init", "EmpiricalKernels", "empirical_kernels"]
+           "CriticalInit", "critical_init", "EmpiricalKernels", "empirical_kernels", "UNIVERSALITY_CLASSES"]
 
 _U_MAX = 12.0  # |u| = |z|/sqrt(K) range; the Gaussian mass outside is 4e-33
 _MAX_EVALS = 2_000_000  # integrand evaluations per quadrature chunk (memory bound)
@@ -150,6 +156,8 @@ def kernel_recursion(activation: Any, K1: Any, depth: int, c_b: Any = 0.0, c_w: 
     ``K1``, ``c_b``, ``c_w`` broadcast together (e.g. a (C_b, C_W) grid); the result has shape (depth, *shape).
     A kernel above ``k_max`` (default 1e300) counts as blown up: it is reported as inf and stays inf.
     """
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise ConfigError("depth", depth, "must be an integer >= 1")
     act = _as_activation(activation)
     k, cb, cw = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (K1, c_b, c_w)))
     out = np.empty((depth, *k.shape))
@@ -197,8 +205,7 @@ def fixed_points(activation: Any, c_b: float, c_w: float, *, k_max: float = 1e4,
 
     Log scan from 1e-8: sign changes of K' - K are refined by brentq; tangent fixed points (chi_par = 1, as at a
     critical point) are found as roots of chi_par - 1 (dense local scan where |K' - K| < 1e-3 K) at which also
-    |K' - K| < 1e-9 K.  K = 0 is included when
-    C_b = 0 and sigma(0) = 0.
+    |K' - K| < 1e-9 K.  K = 0 is included when C_b = 0 and sigma(0) = 0.  Fixed points below 1e-8 are missed.
     """
     act = _as_activation(activation)
     grid = np.logspace(-8, math.log10(k_max), n_grid)
@@ -236,8 +243,26 @@ def _homogeneity_degree(act: Any) -> float | None:
     return float(p.mean()) if np.all(np.isfinite(p)) and np.ptp(p) < 1e-9 else None
 
 
+def _registry_key(act: Any) -> tuple | None:
+    """(name, params) of a registered activation (results for it are cached), else None."""
+    name = getattr(act, "name", None)
+    if name in ACTIVATIONS and type(act) is ACTIVATIONS[name]:
+        return name, tuple(sorted(act.params.items()))
+    return None
+
+
 def _k1_for_growth(act: Any, c_b: float, c_w: float, steps: int, growth: float, k_hi: float) -> float:
     """Largest K^(1) <= k_hi whose kernel recursion grows by at most ``growth`` over ``steps`` layers."""
+    key = _registry_key(act)
+    return _k1_cached(key, c_b, c_w, steps, growth, k_hi) if key else _k1_search(act, c_b, c_w, steps, growth, k_hi)
+
+
+@lru_cache(maxsize=256)
+def _k1_cached(key: tuple, c_b: float, c_w: float, steps: int, growth: float, k_hi: float) -> float:
+    return _k1_search(get_activation(key[0], **dict(key[1])), c_b, c_w, steps, growth, k_hi)
+
+
+def _k1_search(act: Any, c_b: float, c_w: float, steps: int, growth: float, k_hi: float) -> float:
     def excess(log_k1: float) -> float:
         ks = kernel_recursion(act, math.exp(log_k1), steps + 1, c_b, c_w)
         return min(math.log(ks[-1] / ks[0]), 50.0) - math.log(growth)
@@ -298,7 +323,10 @@ class CriticalInit:
         """
         if isinstance(n_linear, bool) or not isinstance(n_linear, int) or n_linear < 1:
             raise ConfigError("n_linear", n_linear, "must be an integer >= 1")
-        m = float(input_second_moment)
+        try:
+            m = float(input_second_moment)
+        except (TypeError, ValueError):
+            m = math.nan
         if not m > 0.0 or not math.isfinite(m):
             raise ConfigError("input_second_moment", input_second_moment, "must be a finite number > 0")
         c_b, c_w = self.c_b, self.c_w
@@ -329,6 +357,19 @@ def critical_init(activation: Any, *, max_growth: float = 2.0, anchor_k: float =
         k_max: largest K searched for a nonzero critical point (log scan from 1e-6, brentq on <sigma sigma''> = 0).
     """
     act = _as_activation(activation, **params)
+    key = _registry_key(act)
+    if key is None:
+        return _critical_init(act, max_growth, anchor_k, k_max)
+    ci = _critical_init_cached(key, max_growth, anchor_k, k_max)  # pure function of its arguments: memoised
+    return dataclasses.replace(ci, params=dict(ci.params))
+
+
+@lru_cache(maxsize=64)
+def _critical_init_cached(key: tuple, max_growth: float, anchor_k: float, k_max: float) -> CriticalInit:
+    return _critical_init(get_activation(key[0], **dict(key[1])), max_growth, anchor_k, k_max)
+
+
+def _critical_init(act: Any, max_growth: float, anchor_k: float, k_max: float) -> CriticalInit:
     name = str(getattr(act, "name", type(act).__name__))
     prm = dict(getattr(act, "params", {}) or {})
     s = [float(v[0]) for v in _derivs(act, np.zeros(1), 3)]

@@ -21,18 +21,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from .activations import ACTIVATIONS, get_activation
+from .activations import get_activation
 from .criticality import critical_init, empirical_kernels, kernel_recursion, susceptibilities
+from .criticality_report import resolve_activation
 
 __all__ = ["write_criticality_figures"]
 
 _M2 = 1.0 / 3.0  # mean x^2 of inputs uniform on [-1, 1]^d
 _X = np.array([[math.sqrt(_M2), -math.sqrt(_M2)]])  # one input with mean x^2 = 1/3
-
-
-def _build(name: str, p: int | None) -> Any:
-    takes_p = "p" in getattr(ACTIVATIONS[name], "__init__").__code__.co_varnames if name in ACTIVATIONS else False
-    return get_activation(name, p=p) if (takes_p and p is not None) else get_activation(name)
 
 
 def _label(act: Any) -> str:
@@ -162,9 +158,12 @@ def write_criticality_figures(activation_name: str = "mrepu", *, p: int | None =
 
     Returns:
         the written paths.
+
+    Raises:
+        ConfigError: unknown activation or bad ``p``.
     """
-    q = 2 if p is None else int(p)
-    act = _build(activation_name, q)
+    act = resolve_activation(activation_name, p)
+    q = int(act.params.get("p", 2)) if p is None else int(p)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return [_figure_kernels(act, q, depth, out, width, n_networks, seed, method), _figure_chis(act, out),

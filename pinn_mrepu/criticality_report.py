@@ -6,12 +6,27 @@ import math
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import ACTIVATIONS, Activation, activation_names, get_activation
 from .criticality import critical_init, kernel_recursion, susceptibilities
+from .errors import ConfigError
 
-__all__ = ["criticality_report", "shown_layers"]
+__all__ = ["criticality_report", "resolve_activation", "shown_layers"]
 
 _M2 = 1.0 / 3.0  # mean x^2 of inputs uniform on [-1, 1]^d
+
+
+def resolve_activation(name: str, p: int | None = None) -> Activation:
+    """The registered activation ``name`` (with power ``p`` if given).
+
+    Raises:
+        ConfigError: unknown name (lists the valid ones), or a bad / unexpected ``p``.
+    """
+    if name not in ACTIVATIONS:
+        raise ConfigError("activation", name, f"must be one of {', '.join(activation_names())}")
+    try:
+        return get_activation(name, **({} if p is None else {"p": p}))
+    except ValueError as exc:
+        raise ConfigError("p", p, str(exc).split(", ", 1)[-1]) from None
 
 
 def shown_layers(depth: int) -> list[int]:
@@ -33,12 +48,11 @@ def criticality_report(activation_name: str, *, p: int | None = None, depth: int
         depth: number of linear layers L of the network the prediction is for (inputs with mean x^2 = 1/3).
 
     Raises:
-        ValueError: unknown activation or bad parameter (from :func:`~pinn_mrepu.activations.get_activation`);
-            depth not an integer >= 1.
+        ConfigError: unknown activation, bad ``p``, or depth not an integer >= 1.
     """
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise ValueError(f"depth: got {depth!r}, must be an integer >= 1")
-    act = get_activation(activation_name, **({"p": p} if p is not None else {}))
+        raise ConfigError("depth", depth, "must be an integer >= 1")
+    act = resolve_activation(activation_name, p)
     ci = critical_init(act)
     prm = ", ".join(f"{k}={v}" for k, v in ci.params.items())
     lv = ci.layer_variances(depth, input_second_moment=_M2)

@@ -52,6 +52,8 @@ def layer_variances(
         if unknown:
             raise ConfigError("init", dict(init), "the variance form takes only the keys c_w and c_b")
         try:
+            if any(isinstance(v, bool) for v in init.values()):
+                raise TypeError
             c_w, c_b = float(init.get("c_w", 1.0)), float(init.get("c_b", 0.0))
         except (TypeError, ValueError):
             raise ConfigError("init", dict(init), "c_w and c_b must be numbers") from None
@@ -110,13 +112,17 @@ class MLP(nn.Module):
         self.activation = get_activation(activation, **dict(activation_params or {}))
         self.init_scheme = init
         sizes = [in_dim] + [width] * depth + [out_dim]
-        self.linears = nn.ModuleList(nn.Linear(a, b, dtype=dtype) for a, b in zip(sizes[:-1], sizes[1:]))
+        # skip_init: no default (global-RNG) draw; reset_parameters fills them from the explicit generator
+        self.linears = nn.ModuleList(
+            nn.utils.skip_init(nn.Linear, a, b, dtype=dtype) for a, b in zip(sizes[:-1], sizes[1:])
+        )
         if input_bounds is None:
             shift, scale = torch.zeros(in_dim, dtype=dtype), torch.ones(in_dim, dtype=dtype)
         else:
             lo = torch.as_tensor(input_bounds[0], dtype=dtype)
             hi = torch.as_tensor(input_bounds[1], dtype=dtype)
-            if lo.shape != (in_dim,) or hi.shape != (in_dim,) or not bool(torch.all(hi > lo)):
+            if (lo.shape != (in_dim,) or hi.shape != (in_dim,) or not bool(torch.all(hi > lo))
+                    or not bool(torch.all(torch.isfinite(lo) & torch.isfinite(hi)))):
                 raise ValueError(f"input_bounds: got {input_bounds!r}, must be two length-{in_dim} sequences, lower < upper")
             shift, scale = (lo + hi) / 2, 2.0 / (hi - lo)
         self.register_buffer("input_shift", shift)

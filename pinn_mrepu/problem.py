@@ -84,8 +84,8 @@ def build_problem(cfg: ProblemConfig, name: str = "problem") -> Problem:
         raise ConfigError("problem.space", cfg.space, "must map at least one coordinate name to [lower, upper]")
     space = []
     for var, bounds in cfg.space.items():
-        if not (isinstance(var, str) and len(var) == 1 and var.isalpha() and var != "t"):
-            raise ConfigError("problem.space", var, "coordinate names must be single letters other than t")
+        if not (isinstance(var, str) and len(var) == 1 and var.isalpha() and var not in ("t", "u")):
+            raise ConfigError("problem.space", var, "coordinate names must be single letters other than t and u")
         space.append(_interval(var, bounds, f"problem.space.{var}"))
     time = None
     if pde_cls.time_dependent:
@@ -99,11 +99,15 @@ def build_problem(cfg: ProblemConfig, name: str = "problem") -> Problem:
 
     if not isinstance(cfg.params, dict):
         raise ConfigError("problem.params", cfg.params, "must be a mapping of parameter names to numbers")
+    try:
+        params = pde_cls(cfg.params, space=domain.space.names).params  # checked before expressions use them
+    except ConfigError as exc:
+        raise exc.with_prefix("problem") from None
     source = None
     if cfg.source is not None:
-        source = parse_expression(cfg.source, variables=variables, params=cfg.params, field="problem.source")
+        source = parse_expression(cfg.source, variables=variables, params=params, field="problem.source")
     try:
-        pde = pde_cls(cfg.params, space=domain.space.names, source=source)
+        pde = pde_cls(params, space=domain.space.names, source=source)
     except ConfigError as exc:
         raise exc.with_prefix("problem") from None
     params = pde.params
@@ -123,6 +127,8 @@ def build_problem(cfg: ProblemConfig, name: str = "problem") -> Problem:
             conditions[cname] = Periodic(c.variable, name=cname)
         else:
             on = c.faces
+            if isinstance(on, list) and not on:
+                raise ConfigError(f"{where}.faces", on, "must be 'boundary' or a non-empty list of face names")
             try:
                 if on != "boundary":
                     for face in [on] if isinstance(on, str) else on:

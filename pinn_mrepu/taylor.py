@@ -118,9 +118,8 @@ class _TaylorAct2(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, z, b, act, pairs, n_first):
+    def forward(ctx, z, b, act, pairs, grad):
         z0 = z[0] + b
-        grad = any(ctx.needs_input_grad[:2])
         s0, s1, s2, *s3 = act.derivatives(z0, 3 if grad else 2)  # sigma''' only for the backward
         out = torch.empty_like(z)
         out[0] = s0
@@ -130,29 +129,33 @@ class _TaylorAct2(torch.autograd.Function):
             out[q].addcmul_(zz, s2)
         if grad:
             ctx.save_for_backward(z, s1, s2, s3[0])
-        ctx.pairs, ctx.n_first = pairs, n_first
+        ctx.pairs = pairs
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
+        # d/dz0: s1 g_0 + s2 sum_{s>0} g_s z_s + s3 sum_kl g_kl z_k z_l;  d/dz_s: s1 g_s (+ s2 g_kl z_l for s = k)
         z, s1, s2, s3 = ctx.saved_tensors
-        gz = g * s1  # d/dz_k (s1 z_k) for every stream, and d/dz0 sigma(z0) for the value
+        gz = g * s1
         g0 = gz[0]
-        f = ctx.n_first
-        if f:
-            g0.addcmul_((g[1 : f + 1] * z[1 : f + 1]).sum(0), s2)
+        if z.shape[0] > 1:
+            acc = g[1] * z[1]
+            for s in range(2, z.shape[0]):
+                acc.addcmul_(g[s], z[s])
+            g0.addcmul_(acc, s2)
+        acc = None
         for q, k, l in ctx.pairs:
-            gq = g[q]
-            zz = torch.square(z[k]) if k == l else z[k] * z[l]
-            zz.mul_(s3).addcmul_(s2, z[q])
-            g0.addcmul_(gq, zz)
-            t = gq * s2
-            if k == l:
-                gz[k].addcmul_(t, z[k], value=2.0)
+            w = g[q] * z[k]  # g_kl z_k
+            gz[l].addcmul_(w, s2, value=2.0 if k == l else 1.0)
+            if k != l:
+                gz[k].addcmul_(g[q] * z[l], s2)
+            if acc is None:
+                acc = w.mul_(z[l])
             else:
-                gz[k].addcmul_(t, z[l])
-                gz[l].addcmul_(t, z[k])
+                acc.addcmul_(w, z[l])
+        if acc is not None:
+            g0.addcmul_(acc, s3)
         return gz, g0.sum(0), None, None, None
 
 
@@ -161,8 +164,7 @@ class _TaylorAct2First(torch.autograd.Function):
     ``(F, width)`` (the same at every point), zero second-order streams; closed-form backward."""
 
     @staticmethod
-    def forward(ctx, z0, c, act, pairs):
-        grad = any(ctx.needs_input_grad[:2])
+    def forward(ctx, z0, c, act, pairs, grad):
         s0, s1, s2, *s3 = act.derivatives(z0, 3 if grad else 2)
         f = c.shape[0]
         out = z0.new_empty((1 + f + len(pairs),) + z0.shape)
@@ -194,7 +196,7 @@ class _TaylorAct2First(torch.autograd.Function):
             else:
                 gc[k].addcmul_(t, c[l])
                 gc[l].addcmul_(t, c[k])
-        return gz0, gc, None, None
+        return gz0, gc, None, None, None
 
 
 def _check_model(model: torch.nn.Module) -> MLP:
@@ -204,7 +206,8 @@ def _check_model(model: torch.nn.Module) -> MLP:
             "stock forward); use engine='autograd' for other models"
         )
     if not isinstance(model.activation, Activation):
-        raise TypeError(f"taylor engine: the MLP's activation is a {type(model.activation).__name__}, not an Activation")
+        kind = type(model.activation).__name__
+        raise TypeError(f"taylor engine: the MLP's activation is a {kind}, not a pinn_mrepu Activation")
     return model
 
 
@@ -292,15 +295,16 @@ def _forward(mlp: MLP, x: torch.Tensor, plan: _Plan, fused: bool) -> torch.Tenso
     firsts = [a[0] for a in plan.streams if len(a) == 1]
     n_first = len(firsts)
     cols = (first.weight * scale).T[firsts]  # (F, width): d z / d x_k for each first-order stream
+    grad = torch.is_grad_enabled()  # the fused steps compute and keep sigma''' only when a backward can follow
     if fused:
-        a = _TaylorAct2First.apply(z0, cols, act, plan.pairs)
+        a = _TaylorAct2First.apply(z0, cols, act, plan.pairs, grad)
     else:
         zs = [z0] + list(cols.unbind(0)) + [None] * (len(plan.streams) - 1 - n_first)
         a = _activate(act.derivatives(z0, plan.max_order), zs, plan)
     for lin in hidden:
         z = F.linear(a, lin.weight)  # (S, N, width): one matrix product for all streams
         if fused:
-            a = _TaylorAct2.apply(z, lin.bias, act, plan.pairs, n_first)
+            a = _TaylorAct2.apply(z, lin.bias, act, plan.pairs, grad)
         else:
             z0 = z[0] + lin.bias
             a = _activate(act.derivatives(z0, plan.max_order), [z0] + list(z[1:].unbind(0)), plan)

@@ -1,0 +1,89 @@
+"""Accuracy benchmark: every problem in problems/ with its shipped defaults, for each activation.
+
+    python benchmarks/accuracy.py                       # all problems, default activation + baselines
+    python benchmarks/accuracy.py --problems burgers --activations mrepu,tanh --markdown results/accuracy.md
+
+Each run is an ordinary run folder (under --runs, git-ignored by default); the table gives rel L2, max error,
+wall time and steps, and the machine.  Targets (issue 3, 2-core CPU, shipped defaults): Burgers rel L2 <= 1e-3
+in <= 60 s; heat and Poisson <= 1e-4 in <= 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from pinn_mrepu.config import load_config
+from pinn_mrepu.runs import run_to_folder
+
+TARGETS = {"burgers": 1e-3, "heat": 1e-4, "poisson1d": 1e-4, "poisson2d": 1e-4}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, {dev}"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--problems", default="burgers,heat,poisson1d,poisson2d")
+    ap.add_argument("--activations", default="default", help="comma list; 'default' = the file's own activation")
+    ap.add_argument("--set", dest="overrides", action="append", default=[])
+    ap.add_argument("--runs", default="scratch/accuracy-runs")
+    ap.add_argument("--markdown", help="write the table here (e.g. results/accuracy.md)")
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--threads", type=int, default=None)
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rows = []
+    for name in args.problems.split(","):
+        path = Path("problems") / f"{name}.yaml"
+        for act in args.activations.split(","):
+            overrides = list(args.overrides) + ([] if act == "default" else [f"network.activation={act}"])
+            config = load_config(path, overrides)
+            out = Path(args.runs) / f"{name}-{config.network.activation}"
+            t0 = time.perf_counter()
+            outcome = run_to_folder(config, out, overwrite=True, device=args.device, figures=False)
+            m = outcome.metrics
+            target = TARGETS.get(name)
+            ok = "yes" if target and m["rel_l2"] <= target and m["wall_time_s"] <= 60 else "no"
+            rows.append((name, config.network.activation, m["rel_l2"], m["max_abs_error"], m["wall_time_s"],
+                         m["adam_steps"], m["lbfgs_steps"], m["status"], target, ok))
+            print(f"{name:10s} {config.network.activation:6s} rel_l2 {m['rel_l2']:.2e}  max {m['max_abs_error']:.2e}"
+                  f"  {m['wall_time_s']:6.1f} s  adam {m['adam_steps']} lbfgs {m['lbfgs_steps']}  {m['status']}"
+                  f"  (total {time.perf_counter() - t0:.1f} s)", flush=True)
+    lines = [
+        "| problem | activation | rel L2 | max abs error | train wall time (s) | Adam steps | L-BFGS iterations | status | target rel L2 (≤ 60 s) | met |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r[0]} | {r[1]} | {r[2]:.2e} | {r[3]:.2e} | {r[4]:.1f} | {r[5]} | {r[6]} | {r[7]} | "
+                     f"{r[8]:.0e} | {r[9]} |")
+    table = "\n".join(lines)
+    print(table)
+    if args.markdown:
+        cmd = "python " + " ".join([sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
+        text = (f"# Accuracy with the shipped defaults\n\nCommand: `{cmd}`  \nMachine: {machine()}  \n"
+                f"Seeds: the files' `train.seed` (0).  \n\n{table}\n")
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
