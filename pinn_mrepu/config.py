@@ -59,6 +59,7 @@ class NetworkConfig:
     activation_params: dict = field(default_factory=dict)
     init: Union[str, dict] = "critical"
     normalize_inputs: bool = True
+    output_transform: Union[dict, None] = None
 
 
 @dataclass

@@ -42,6 +42,11 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
+def _shown(v: np.ndarray) -> np.ndarray:
+    """Values outside [1e-30, 1e30] (collapsed or blown-up) are not drawn."""
+    return np.where((v > 1e-30) & (v < 1e30), v, np.nan)
+
+
 def _ensemble_panel(ax: Any, act: Any, configs: list[tuple[str, tuple[float, float], float, float, str]],
                     depth: int, width: int, n_networks: int, seed: int, method: str) -> None:
     layers = np.arange(1, depth + 1)
@@ -51,12 +56,13 @@ def _ensemble_panel(ax: Any, act: Any, configs: list[tuple[str, tuple[float, flo
                               first_layer=first, seed=seed, method=method)
         per = r.per_network[:, :, 0]
         lo, med, hi = (np.quantile(per, q, axis=1, method="nearest") for q in (0.1, 0.5, 0.9))
-        ax.plot(layers, r.theory[:, 0], color=color, lw=1.8, label=f"{label}: theory")
-        ax.plot(layers, r.kernel[:, 0], "o", color=color, ms=3.5, label="ensemble mean")
-        ax.plot(layers, med, "x", color=color, ms=4, label="ensemble median")
+        ax.plot(layers, _shown(r.theory[:, 0]), color=color, lw=1.8, label=f"{label}: theory")
+        ax.plot(layers, _shown(r.kernel[:, 0]), "o", color=color, ms=3.5, label="ensemble mean")
+        ax.plot(layers, _shown(med), "x", color=color, ms=4, label="ensemble median")
         ax.fill_between(layers, np.clip(lo, 1e-30, 1e30), np.clip(hi, 1e-30, 1e30), color=color, alpha=0.18, lw=0)
         finite += [v for v in (*r.theory[:, 0], *med) if np.isfinite(v) and v > 0]
     lo_y, hi_y = max(min(finite) / 3, 1e-12), min(max(finite) * 3, 1e12)
+    ax.set_ylim(lo_y, hi_y)
     ax.set_yscale("log")
     ax.set_ylim(lo_y, hi_y)
     ax.set_xlabel("layer l")

@@ -151,7 +151,15 @@ def compute_fields(
     if points.ndim != 2 or points.shape[1] != len(variables):
         raise ValueError(f"points: got shape {tuple(points.shape)}, must be (N, {len(variables)}) for variables {variables}")
     specs = [parse_field(n, variables, outputs) for n in dict.fromkeys(names)]
-    return ENGINES[engine](model, points, specs, outputs=tuple(outputs), create_graph=create_graph)
+    run = ENGINES[engine]
+    if engine != "autograd":
+        from .transforms import OutputTransform, transformed_fields
+
+        if isinstance(model, OutputTransform):  # engines see the bare network; the transform is applied here
+            return transformed_fields(
+                model, points, specs, variables=variables,
+                net_fields=lambda net, pts, sp: run(net, pts, sp, outputs=("u",), create_graph=create_graph))
+    return run(model, points, specs, outputs=tuple(outputs), create_graph=create_graph)
 
 
 def required_order(names: Iterable[str], variables: Sequence[str], outputs: Sequence[str] = ("u",)) -> int:

@@ -158,6 +158,18 @@ def build_problem(cfg: ProblemConfig, name: str = "problem") -> Problem:
     return Problem(name=name, domain=domain, pde=pde, conditions=conditions, exact=exact)
 
 
+def build_output_transform(config: Config, problem: Problem):
+    """``(base, factor)`` expressions of ``network.output_transform`` (u = base + factor * N), or None."""
+    spec = config.network.output_transform
+    if spec is None:
+        return None
+    if set(spec) != {"base", "factor"}:
+        raise ConfigError("network.output_transform", spec, "must be a mapping with exactly the keys base and factor")
+    params = problem.pde.params
+    return tuple(parse_expression(spec[k], variables=problem.variables, params=params,
+                                  field=f"network.output_transform.{k}") for k in ("base", "factor"))
+
+
 def validate_config(config: Config) -> None:
     """Semantic checks that need more than the schema (problem, activation, init, weights, grid)."""
     problem = build_problem(config.problem, config.name)
@@ -173,6 +185,7 @@ def validate_config(config: Config) -> None:
         layer_variances(net.init, act, [(1, 1)])
     except ConfigError as exc:
         raise exc.with_prefix("network") from None
+    build_output_transform(config, problem)
     valid_terms = problem.loss_terms
     for key, w in config.train.weights.items():
         if key not in valid_terms:

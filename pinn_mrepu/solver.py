@@ -19,7 +19,7 @@ import torch
 from .config import Config, config_from_dict, load_config
 from .losses import PINNLoss
 from .networks import MLP
-from .problem import Problem, build_problem
+from .problem import Problem, build_output_transform, build_problem
 from .training import Trainer, TrainEvent, TrainResult
 
 __all__ = ["PINNSolver", "resolve_device"]
@@ -64,6 +64,11 @@ class PINNSolver:
         self.model = MLP(self.problem.domain.dim, 1, width=net.width, depth=net.depth, activation=net.activation,
                          activation_params=net.activation_params, init=net.init, input_bounds=bounds,
                          generator=self.config.train.seed, dtype=self.dtype).to(self.device)
+        transform = build_output_transform(self.config, self.problem)
+        if transform is not None:
+            from .transforms import OutputTransform
+
+            self.model = OutputTransform(self.model, *transform)
         self.loss = PINNLoss(self.problem, self.config.train.weights, engine=self.config.train.derivatives)
         self.trainer = Trainer(self.model, self.loss, self.config.train, device=self.device, dtype=self.dtype,
                                callback=callback, should_stop=should_stop, checkpoint=checkpoint)
