@@ -86,7 +86,7 @@ def machine(device: torch.device) -> str:
 def bench_config(problem, width, depth, n, args, device, dtype, state):
     variables, _, bounds, streams = PROBLEMS[problem]
     model = MLP(len(variables), 1, width=width, depth=depth, activation=args.activation,
-                init="lecun_normal", input_bounds=bounds, generator=0, dtype=dtype).to(device)
+                init=args.init, input_bounds=bounds, generator=0, dtype=dtype).to(device)
     gen = torch.Generator().manual_seed(1)
     lo, hi = torch.tensor(bounds[0], dtype=dtype), torch.tensor(bounds[1], dtype=dtype)
     pts = (lo + (hi - lo) * torch.rand(n, len(variables), generator=gen, dtype=dtype)).to(device)
@@ -106,6 +106,9 @@ def bench_config(problem, width, depth, n, args, device, dtype, state):
         "floor N": stepper(lambda: model(pts).square().mean()),
     }
     notes = {}
+    ref = make_loss(problem, "taylor")(model, pts, source).item()
+    if not math.isfinite(ref):
+        notes["warning"] = f"non-finite loss {ref} (try another --init): timings may be unrepresentative"
     if args.compile and state.get("compile_off") is None:
         torch.compiler.reset()
         compiled = torch.compile(make_loss(problem, "taylor"))
@@ -160,6 +163,7 @@ def main(argv=None) -> int:
     ap.add_argument("--points", type=int, nargs="+", default=[2500, 10000])
     ap.add_argument("--problems", nargs="+", choices=sorted(PROBLEMS), default=sorted(PROBLEMS))
     ap.add_argument("--activation", default="mrepu", help="hidden activation (default mrepu, p = 2)")
+    ap.add_argument("--init", default="critical", help="initialisation scheme (default critical: finite outputs)")
     ap.add_argument("--repeats", type=int, default=15, help="timed steps per engine (median reported)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps per engine first")
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
@@ -196,6 +200,8 @@ def main(argv=None) -> int:
                     for e in engines:
                         cells.append(fmt(med[e], base) if e in med else "n/a")
                     cells.append(f"{notes['compile_s']:.1f}" if "compile_s" in notes else "-")
+                    if "warning" in notes:
+                        notes_all.append(f"{problem} w{width} d{depth} N{n}: {notes['warning']}")
                     if "compile_error" in notes:
                         notes_all.append(
                             f"{problem} w{width} d{depth} N{n}: taylor+compile n/a ({notes['compile_error']})"
@@ -212,7 +218,7 @@ def main(argv=None) -> int:
             f"Command: `python {command}`",
             "",
             f"Machine: {machine(device)}; device {device}; dtype {args.dtype}; activation {args.activation}; "
-            f"init lecun_normal (seed 0); medians of {args.repeats} interleaved steps after {args.warmup} warm-up "
+            f"init {args.init} (seed 0); medians of {args.repeats} interleaved steps after {args.warmup} warm-up "
             "steps.",
             "",
             "Cells: median ms (ratio to autograd). S: Taylor streams carried. Floors: plain forward + backward of "

@@ -253,11 +253,15 @@ def _record(spec: RunSpec, metrics: dict) -> dict:
         v = metrics.get(key)
         return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
+    status, message = metrics.get("status", "error"), metrics.get("message", "")
+    rel = num("rel_l2")
+    if status == "done" and spec.config["problem"].get("exact") is not None and not (rel is not None and math.isfinite(rel)):
+        status, message = "failed", f"training finished but the prediction is not finite (rel L2 {rel}); {message}"
     return {"problem": spec.config["name"], "activation": spec.variant.label, "activation_name": spec.variant.name,
             "activation_params": spec.variant.params_text, "depth": spec.depth,
             "width": spec.config["network"]["width"], "seed": spec.seed, **{k: num(k) for k in _METRICS},
             "adam_steps": metrics.get("adam_steps"), "lbfgs_steps": metrics.get("lbfgs_steps"),
-            "status": metrics.get("status", "error"), "message": metrics.get("message", ""),
+            "status": status, "message": message,
             "device": metrics.get("device"), "threads": metrics.get("threads"), "run": spec.run}
 
 
@@ -536,6 +540,8 @@ def _write_outputs(plan: SweepPlan, records: list[dict], *, command: str, execut
 
         title = f"{plan.name}: seeds {_compact(plan.seeds)}"
         notes += write_sweep_figures(plan.out, records, title=title)[1]
+    if counts["done"] and not any(r["rel_l2"] is not None and math.isfinite(r["rel_l2"]) for r in records):
+        notes.append("the problem has no exact solution: rel L2 errors and their statistics are n/a")
     wall = time.perf_counter() - t0
     meta = {"command": command, "problem": f"{plan.problem} (name {plan.name})",
             "activations": ", ".join(f"{v.label} ({v.params_text or 'no parameters'})" for v in plan.variants),

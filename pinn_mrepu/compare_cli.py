@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -87,6 +89,7 @@ def run_compare_cli(args: argparse.Namespace) -> int:
     from .compare import compare, default_out
 
     stop = _StopFlag()
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     callback, close = _progress_bar(args.quiet)
     try:
         out = args.out or default_out(args.problem)
@@ -96,12 +99,15 @@ def run_compare_cli(args: argparse.Namespace) -> int:
                           out=out, progress=callback, should_stop=stop, figures=not args.no_figures,
                           run_figures=args.run_figures)
     except ConfigError as exc:
-        close()
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    close()
+    finally:
+        close()
+        for s, handler in saved.items():
+            if handler is not None:
+                signal.signal(s, handler)
     try:
-        command = yaml.safe_load(open(f"{out}/sweep.yaml", encoding="utf-8"))["command"]
+        command = yaml.safe_load(Path(out, "sweep.yaml").read_text(encoding="utf-8"))["command"]
     except (OSError, KeyError, TypeError, yaml.YAMLError):
         command = None
     for line in _median_table(records):
