@@ -23,6 +23,17 @@ inside a run is status ``error`` with its message (traceback in the run's ``erro
 (``should_stop`` returning True, or an interrupted run) lets running runs checkpoint, writes the summaries of
 what finished and returns; unstarted runs are listed with status ``pending``.  The library never prints; it
 reports through ``progress(CompareEvent)``.
+
+Executors.  ``local`` with ``jobs=1`` trains in the calling process (its torch thread setting is left alone);
+with ``jobs > 1`` it uses a ``ProcessPoolExecutor`` with the ``spawn`` start method (safe with torch; a script
+calling :func:`compare` then needs the usual ``if __name__ == "__main__":`` guard), each worker using
+``cpus // workers`` torch threads and ignoring SIGINT (the sweep asks workers to stop through a ``.stop`` file
+in the sweep folder, so an interrupted run still checkpoints).  ``ray`` submits every run as a
+``@ray.remote(num_cpus=k)`` task with ``k = min(CPUs of the largest node, cluster CPUs // jobs)`` torch threads,
+to the Ray instance already initialised in the process, else ``ray.init(address=address)`` (a new local instance
+when ``address`` is None).  Ray workers must be able to import ``pinn_mrepu`` and, on a multi-node cluster, the
+sweep folder must be on a filesystem shared by all nodes (run folders are written by the workers; the summary
+is built from the records the tasks return, the figures and resume need the run folders).
 """
 
 from __future__ import annotations
@@ -393,7 +404,7 @@ def _run_ray(todo, out, jobs, figures, stop, done, address):
         node = max((int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n.get("Alive")), default=total)
         threads = max(1, min(node, total // jobs))
         task = ray.remote(num_cpus=threads, max_retries=0)(_ray_task)
-        refs = {task.remote(spec, str(out), threads, figures): spec for spec in todo}
+        refs = {task.remote(spec, str(out.resolve()), threads, figures): spec for spec in todo}  # workers' cwd may differ
         pending, cancelled = list(refs), False
         try:
             while pending:

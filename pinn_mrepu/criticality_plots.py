@@ -147,7 +147,9 @@ def _figure_phase(act: Any, p: int, depth: int, out: Path) -> Path:
         ax.set(xlabel="C_W", ylabel="C_b (symlog; bottom row C_b = 0)", title=f"{_label(a)}, K^(1) = {k1:.3g}, "
                f"L = {depth}")
         ax.legend(fontsize=7, loc="upper right")
-    fig.colorbar(mesh, ax=axes, label="log10 K^(L) / K^(1)  (clipped to +-6; contours: factor 2 up / down)")
+    fig.colorbar(mesh, ax=axes, label="log10 K^(L) / K^(1), clipped to +-6")
+    fig.suptitle("Kernel growth after L layers (infinite-width recursion); solid / dashed contour: K^(L) / K^(1) = 2 "
+                 "/ 1/2", fontsize=10)
     return _save(fig, out / "phase_diagram.png")
 
 

@@ -258,8 +258,7 @@ def test_cli_bad_input_exits_2_before_running(poisson, tmp_path, capsys, args, m
 
 # ------------------------------------------------------------------------------------------ Ray
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::ResourceWarning",
-                            "ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")  # raised by some Ray versions
 def test_ray_executor_on_a_local_instance(poisson, tmp_path):
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -272,3 +271,12 @@ def test_ray_executor_on_a_local_instance(poisson, tmp_path):
     header, rows = _csv(tmp_path / "sweep" / "summary.csv")
     assert header == list(CSV_COLUMNS) and [r["status"] for r in rows] == ["done", "done"]
     assert all(math.isfinite(float(r["rel_l2"])) for r in rows)
+
+
+def test_ray_executor_without_ray_names_the_extra(poisson, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)  # import ray -> ImportError
+    rc = main(["compare", poisson, "--activations", "tanh", "--depths", "2", "--seeds", "0", "--executor", "ray",
+               "--out", str(tmp_path / "sweep"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "pip install pinn_mrepu[ray]" in err and err.count("\n") == 1
+    assert not (tmp_path / "sweep").exists()

@@ -1,0 +1,1 @@
+"""Bridges to other PINN libraries (optional dependencies, imported lazily): :mod:`pinn_mrepu.interop.deepxde`."""
