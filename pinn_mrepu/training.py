@@ -202,7 +202,8 @@ class Trainer:
             if self.lbfgs_step // self.cfg.checkpoint_every > (self.lbfgs_step - done) // self.cfg.checkpoint_every:
                 self.checkpoint(self._with_elapsed(t0))
             if done < chunk:
-                return f"L-BFGS stopped after {self.lbfgs_step} of {c.steps} iterations: gradient below tolerance_grad"
+                return (f"L-BFGS stopped after {self.lbfgs_step} of {c.steps} iterations: no further progress "
+                        f"(gradient below tolerance_grad, or the line search found no decrease)")
         return ""
 
     def _refine(self) -> None:
