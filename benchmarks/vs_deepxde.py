@@ -124,7 +124,9 @@ def import_deepxde():
 
     if dde.backend.backend_name != "pytorch":
         raise RuntimeError(f"deepxde loaded the {dde.backend.backend_name!r} backend; set DDE_BACKEND=pytorch")
-    torch.set_default_device(device)  # this benchmark is CPU-only; DeepXDE makes CUDA the default when present
+    if torch.get_default_device() != device:  # CPU-only benchmark; DeepXDE makes CUDA the default when present
+        # None, not "cpu": set_default_device("cpu") would push a Python TorchFunctionMode onto every torch call
+        torch.set_default_device(None if device.type == "cpu" else device)
     return dde
 
 
