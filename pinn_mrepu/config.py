@@ -99,7 +99,8 @@ class TrainConfig:
     seed: int = field(default=0, metadata=_rule(min=0))
     dtype: str = field(default="float64", metadata=_rule(choices=("float32", "float64")))
     device: str = field(default="auto", metadata=_rule(choices=("auto", "cpu", "cuda")))
-    derivatives: str = field(default="autograd", metadata=_rule(choices=("autograd", "taylor")))
+    derivatives: str = field(default="taylor", metadata=_rule(choices=("autograd", "taylor")))
+    compile: bool = False
     points: PointsConfig = field(default_factory=PointsConfig)
     resample_every: int = field(default=0, metadata=_rule(min=0))
     refine: RefineConfig = field(default_factory=RefineConfig)

@@ -12,7 +12,7 @@ Engines (the :data:`ENGINES` registry):
   derivative is computed once (all first derivatives come from one backward pass; each needed higher
   derivative from one more pass over the lower one it extends).
 - ``taylor``: forward Taylor-mode propagation through an :class:`~pinn_mrepu.networks.MLP`
-  (:mod:`pinn_mrepu.taylor`), exact to round-off and faster; only for MLPs with a single output.
+  (:mod:`pinn_mrepu.taylor`), exact to round-off and faster (any number of outputs).
 
 Problems never call autograd themselves; engines never know which PDE they serve.
 """

@@ -186,6 +186,8 @@ def validate_config(config: Config) -> None:
     except ConfigError as exc:
         raise exc.with_prefix("network") from None
     build_output_transform(config, problem)
+    if config.train.compile and config.train.derivatives != "taylor":
+        raise ConfigError("train.compile", True, "needs train.derivatives: taylor (nested autograd does not compile)")
     valid_terms = problem.loss_terms
     for key, w in config.train.weights.items():
         if key not in valid_terms:

@@ -94,6 +94,10 @@ class Trainer:
         self.history: list[dict] = []
         self.elapsed = 0.0
         self.points = self._sample(0)
+        self._terms = loss.terms
+        if cfg.compile:  # first-order backward through the Taylor forward compiles; nested autograd does not
+            mode = "reduce-overhead" if device.type == "cuda" else None
+            self._terms = torch.compile(loss.terms, mode=mode)
         self.optimizer = self._make_optimizer("adam")
         self._good = self._snapshot()
 
@@ -136,7 +140,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ loss
     def _evaluate(self) -> tuple[torch.Tensor, dict[str, float]]:
-        terms = self.loss.terms(self.model, self.points)
+        terms = self._terms(self.model, self.points)
         total = self.loss.total(terms)
         if not torch.isfinite(total):
             bad = [k for k, v in terms.items() if not torch.isfinite(v)]

@@ -11,8 +11,8 @@ each ``weight`` in layer order; the biases are then zeroed).  This module provid
   ``(c_b, c_w)`` of :func:`pinn_mrepu.criticality.critical_init` (``W ~ N(0, c_w / fan_in)``, ``b ~ N(0, c_b)``),
   drawn from an explicit ``torch.Generator`` or seed.  With the same seed and layer sizes it draws exactly the
   weights of ``pinn_mrepu.MLP(..., init="critical", generator=seed)``.
-- :func:`critical_initializer`: the same weights as a ``kernel_initializer`` for ``FNN``'s constructor (only
-  for activations whose critical ``c_b`` is 0, e.g. MRePU and tanh, since FNN zeroes the biases).
+- :func:`critical_initializer`: critical weights through FNN's ``kernel_initializer`` argument (only for
+  activations whose critical ``c_b`` is 0, e.g. MRePU and tanh, since FNN zeroes the biases).
 - :func:`fnn`: build a ``dde.nn.FNN`` with a pinn_mrepu activation and critical initialisation in one call.
 
 Use the PyTorch backend: set ``DDE_BACKEND=pytorch`` before deepxde is first imported.  Example::
@@ -32,7 +32,8 @@ module with linear layers); :func:`fnn` and :func:`require_deepxde` import deepx
 ``pip install pinn_mrepu[deepxde]`` when it is missing.
 
 Note: on import, DeepXDE's PyTorch backend makes CUDA the *process-wide* default torch device when a GPU is present
-(``torch.set_default_device("cuda")``); that is DeepXDE's behaviour, not this module's.
+(``torch.set_default_device("cuda")``); that is DeepXDE's behaviour, not this module's.  To undo it for CPU work,
+call ``torch.set_default_device(None)`` (not ``"cpu"``, which installs a torch function mode that slows every op).
 """
 
 from __future__ import annotations
@@ -118,11 +119,12 @@ def critical_variances(activation: str | Activation, n_linear: int, *,
                        input_second_moment: float = 1.0 / 3.0) -> list[tuple[float, float]]:
     """Per-layer critical ``(c_b, c_w)`` for ``n_linear`` linear layers (first to output layer).
 
-    Thin wrapper of ``critical_init(act).layer_variances(n_linear, input_second_moment=...)``; see
+    Thin wrapper of ``critical_init(activation).layer_variances(n_linear, input_second_moment=...)``; see
     :meth:`pinn_mrepu.criticality.CriticalInit.layer_variances` for the first-layer recipe.  ``input_second_moment``
     is mean_i x_i^2 of the network inputs (1/3 for inputs uniform on [-1, 1]^d).
     """
-    return list(critical_init(_as_activation(activation)).layer_variances(n_linear, input_second_moment=input_second_moment))
+    ci = critical_init(_as_activation(activation))
+    return list(ci.layer_variances(n_linear, input_second_moment=input_second_moment))
 
 
 def _linear_layers(net: nn.Module) -> list[nn.Linear]:
@@ -183,7 +185,7 @@ def apply_critical_init(net: nn.Module, activation: str | Activation | None = No
 
 
 class _CriticalKernelInitializer:
-    """Stateful ``kernel_initializer``: the k-th call fills the k-th layer's weight (see :func:`critical_initializer`)."""
+    """Stateful ``kernel_initializer``: call k fills layer k's weight (see :func:`critical_initializer`)."""
 
     def __init__(self, variances: list[tuple[float, float]], generator: torch.Generator):
         self.variances = variances
