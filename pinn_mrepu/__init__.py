@@ -4,6 +4,7 @@ from .activations import ACTIVATIONS as ACTIVATIONS
 from .activations import Activation as Activation
 from .activations import MRePU as MRePU
 from .activations import get_activation as get_activation
+from .compare import compare as compare  # noqa: E402  (pinn_mrepu.compare(...) is the sweep function)
 from .config import Config as Config
 from .config import load_config as load_config
 from .derivatives import compute_fields as compute_fields
@@ -14,5 +15,5 @@ from .training import TrainResult as TrainResult
 
 __version__ = "0.1.0"
 
-__all__ = ["ACTIVATIONS", "Activation", "MRePU", "get_activation", "Config", "load_config", "compute_fields",
+__all__ = ["compare", "ACTIVATIONS", "Activation", "MRePU", "get_activation", "Config", "load_config", "compute_fields",
            "ConfigError", "MLP", "PINNSolver", "TrainResult", "__version__"]
