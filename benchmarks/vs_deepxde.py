@@ -28,8 +28,10 @@ Fairness (read before quoting a number):
 - **Point sets.**  DeepXDE samples with the Hammersley sequence (``TimePDE`` default); pinn_mrepu has no
   Hammersley sampler and uses ``halton``, the closest one (both low-discrepancy).
 - **Network.**  Identical architecture and init scheme; pinn_mrepu's ``network.normalize_inputs`` is off so that
-  both see the raw (x, t) (``--normalize-inputs`` turns it on).  pinn_mrepu uses its fastest derivative engine
-  (``--derivatives``, default ``taylor``); DeepXDE its own (reverse-mode ``dde.grad.jacobian``/``hessian``).
+  both see the raw (x, t) (``--normalize-inputs`` turns it on).  pinn_mrepu uses its Taylor-mode derivative engine
+  (``--derivatives``, default ``taylor``), eager unless ``--compile`` (``train.compile``: ``torch.compile`` of the
+  loss; its compile time shows in the "warm-up s" column and the mean ms/step, not in the median); DeepXDE uses its
+  own (reverse-mode ``dde.grad.jacobian``/``hessian``, eager).
 - **Adam.**  lr 1e-3, no decay, for both (burgers.yaml's decay is overridden).
 - **L-BFGS.**  DeepXDE's PyTorch L-BFGS is ``torch.optim.LBFGS`` with ``dde.optimizers.config.LBFGS_options``:
   history 100 (``maxcor``), ``tolerance_grad`` 1e-8 (``gtol``), ``tolerance_change`` 0 (``ftol``), strong-Wolfe
@@ -46,9 +48,11 @@ Fairness (read before quoting a number):
 - **Excluded from timings.**  Setup (DeepXDE's ``Model.compile``, which also evaluates the loss once; pinn_mrepu's
   ``PINNSolver`` construction and point sampling) and the final error evaluation.
 
-Example (the issue's full budget; ``--repeats 3`` on an idle machine is the reference measurement)::
+Example (the issue's full budget; ``--repeats 3`` on an idle machine is the reference measurement; run it with and
+without ``--compile``: a cold inductor cache took ~40 s to compile on a 2-core CPU, a warm one ~2 s)::
 
     python benchmarks/vs_deepxde.py --repeats 3 --threads 2 --markdown results/vs_deepxde.md
+    python benchmarks/vs_deepxde.py --repeats 3 --threads 2 --compile --markdown results/vs_deepxde.md
 
 ``run_benchmark(...)`` returns the raw numbers (a dict) so that tests can run a tiny version.
 """
@@ -86,6 +90,7 @@ class PeerRun:
     adam_wall_s: float
     adam_ms_median: float  # median over 10-step windows of (window time / 10)
     adam_ms_mean: float  # Adam phase wall time / steps
+    adam_warmup_s: float  # first 10-step window minus a median one: first-call / compile cost
     lbfgs_iters: int
     lbfgs_evals: int
     lbfgs_wall_s: float
@@ -95,10 +100,13 @@ class PeerRun:
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-def _window_ms(times: list[float]) -> float:
-    """Median ms/step over consecutive timestamps taken every WINDOW steps."""
+def _window_ms(times: list[float]) -> tuple[float, float]:
+    """Median ms/step over consecutive timestamps taken every WINDOW steps, and the first window's excess (s)."""
     diffs = [(b - a) / WINDOW for a, b in zip(times[:-1], times[1:])]
-    return 1e3 * statistics.median(diffs) if diffs else math.nan
+    if not diffs:
+        return math.nan, math.nan
+    median = statistics.median(diffs)
+    return 1e3 * median, WINDOW * (diffs[0] - median)
 
 
 def evaluation_grid() -> tuple[np.ndarray, np.ndarray]:
@@ -182,14 +190,15 @@ def run_deepxde(*, seed: int, adam_steps: int, lbfgs_steps: int, domain: int, bo
         iters, evals = int(state.get("n_iter", 0)), int(state.get("func_evals", 0))
     pts, exact = grid
     pred = model.predict(pts.astype(np.float32))
-    return PeerRun("deepxde", repeat, seed, adam_steps, adam_wall, _window_ms(stamps),
-                   1e3 * adam_wall / max(adam_steps, 1), iters, evals, lbfgs_wall,
+    median_ms, warmup_s = _window_ms(stamps)
+    return PeerRun("deepxde", repeat, seed, adam_steps, adam_wall, median_ms,
+                   1e3 * adam_wall / max(adam_steps, 1), warmup_s, iters, evals, lbfgs_wall,
                    float(np.sum(model.train_state.loss_train)), _rel_l2(pred, exact))
 
 
 # ----------------------------------------------------------------------------------------------- pinn_mrepu
 def ours_overrides(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: int, boundary: int, initial: int,
-                   derivatives: str = "taylor", normalize_inputs: bool = False) -> list[str]:
+                   derivatives: str = "taylor", normalize_inputs: bool = False, compile: bool = False) -> list[str]:
     """``--set`` overrides of problems/burgers.yaml that reproduce DeepXDE's Burgers example.
 
     Every setting that matters is set explicitly (soft constraints: no output transform; unit loss weights; no
@@ -200,6 +209,7 @@ def ours_overrides(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: in
         "network.activation=tanh", "network.width=20", "network.depth=3", "network.init=glorot_normal",
         f"network.normalize_inputs={'true' if normalize_inputs else 'false'}", "network.output_transform=null",
         "train.dtype=float32", "train.device=cpu", f"train.derivatives={derivatives}", f"train.seed={seed}",
+        f"train.compile={'true' if compile else 'false'}",
         f"train.points.interior={interior}", f"train.points.boundary={boundary}", f"train.points.initial={initial}",
         "train.points.sampler=halton", "train.resample_every=0", "train.refine.every=0",
         "train.weights={residual: 1.0, initial: 1.0, boundary: 1.0}",
@@ -212,7 +222,7 @@ def ours_overrides(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: in
 
 def run_ours(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: int, boundary: int, initial: int,
              grid: tuple[np.ndarray, np.ndarray], derivatives: str = "taylor", normalize_inputs: bool = False,
-             repeat: int = 0) -> PeerRun:
+             compile: bool = False, repeat: int = 0) -> PeerRun:
     """pinn_mrepu on the same problem, timed.  See the module docstring."""
     from pinn_mrepu.solver import PINNSolver
 
@@ -224,7 +234,7 @@ def run_ours(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: int, bou
 
     overrides = ours_overrides(seed=seed, adam_steps=adam_steps, lbfgs_steps=lbfgs_steps, interior=interior,
                                boundary=boundary, initial=initial, derivatives=derivatives,
-                               normalize_inputs=normalize_inputs)
+                               normalize_inputs=normalize_inputs, compile=compile)
     solver = PINNSolver.from_yaml(ROOT / "problems" / "burgers.yaml", overrides, callback=on_event)
     if type(solver.model).__name__ != "MLP":
         raise RuntimeError(f"expected a bare MLP (soft constraints, like DeepXDE), got {type(solver.model).__name__}")
@@ -239,8 +249,9 @@ def run_ours(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: int, bou
     pts, exact = grid
     pred = solver.predict(pts)
     note = "" if result.status == "done" and result.message == "finished" else f"{result.status}: {result.message}"
-    return PeerRun("pinn_mrepu", repeat, seed, adam_steps, adam_wall, _window_ms(stamps),
-                   1e3 * adam_wall / max(adam_steps, 1), int(result.lbfgs_steps), evals,
+    median_ms, warmup_s = _window_ms(stamps)
+    return PeerRun("pinn_mrepu", repeat, seed, adam_steps, adam_wall, median_ms,
+                   1e3 * adam_wall / max(adam_steps, 1), warmup_s, int(result.lbfgs_steps), evals,
                    result.wall_time_s - adam_wall, float(result.final_loss), _rel_l2(pred, exact), note)
 
 
@@ -274,7 +285,7 @@ def _median(runs: list[PeerRun], key: str) -> float:
 
 def run_benchmark(*, repeats: int = 1, adam_steps: int = 15000, lbfgs_steps: int = 15000, threads: int | None = None,
                   domain: int = 2540, boundary: int = 80, initial: int = 160, ours_interior: int | None = None,
-                  derivatives: str = "taylor", normalize_inputs: bool = False, seed: int = 0,
+                  derivatives: str = "taylor", normalize_inputs: bool = False, compile: bool = False, seed: int = 0,
                   progress=None) -> dict:
     """Run both peers ``repeats`` times, interleaved (ABBA), and summarise.
 
@@ -303,12 +314,12 @@ def run_benchmark(*, repeats: int = 1, adam_steps: int = 15000, lbfgs_steps: int
             else:
                 run = run_ours(seed=seed + r, adam_steps=adam_steps, lbfgs_steps=lbfgs_steps, interior=interior,
                                boundary=boundary, initial=initial, grid=grid, derivatives=derivatives,
-                               normalize_inputs=normalize_inputs, repeat=r)
+                               normalize_inputs=normalize_inputs, compile=compile, repeat=r)
             runs.append(run)
             if progress is not None:
                 progress(f"repeat {r} {peer}: {run.adam_ms_median:.3f} ms/Adam step, L-BFGS {run.lbfgs_iters} it "
                          f"in {run.lbfgs_wall_s:.1f} s, rel L2 {run.rel_l2:.3e}")
-    keys = ("adam_ms_median", "adam_ms_mean", "adam_wall_s", "lbfgs_iters", "lbfgs_evals", "lbfgs_wall_s",
+    keys = ("adam_ms_median", "adam_ms_mean", "adam_warmup_s", "adam_wall_s", "lbfgs_iters", "lbfgs_evals", "lbfgs_wall_s",
             "final_loss", "rel_l2")
     summary = {peer: {k: _median([r for r in runs if r.peer == peer], k) for k in keys}
                for peer in ("deepxde", "pinn_mrepu")}
@@ -321,7 +332,7 @@ def run_benchmark(*, repeats: int = 1, adam_steps: int = 15000, lbfgs_steps: int
         "machine": machine(),
         "settings": {"repeats": repeats, "adam_steps": adam_steps, "lbfgs_steps": lbfgs_steps, "domain": domain,
                      "boundary": boundary, "initial": initial, "ours_interior": interior, "derivatives": derivatives,
-                     "normalize_inputs": normalize_inputs, "seed": seed},
+                     "normalize_inputs": normalize_inputs, "compile": compile, "seed": seed},
     }
 
 
@@ -339,16 +350,16 @@ def format_markdown(res: dict, command: str) -> str:
         f"Budget: {s['adam_steps']} Adam steps (lr 1e-3) then L-BFGS for {s['lbfgs_steps']} iterations; float32, CPU; "
         f"DeepXDE {s['domain']}/{s['boundary']}/{s['initial']} domain/boundary/initial points (Hammersley), "
         f"pinn_mrepu {s['ours_interior']}/{s['boundary']}/{s['initial']} interior/boundary/initial (halton; same "
-        f"residual point count), derivatives `{s['derivatives']}`, seeds {s['seed']}..{s['seed'] + s['repeats'] - 1}, "
+        f"residual point count), derivatives `{s['derivatives']}`, compile {s['compile']}, seeds {s['seed']}..{s['seed'] + s['repeats'] - 1}, "
         "runs interleaved ABBA.  Fairness notes: the docstring of benchmarks/vs_deepxde.py.",
         "",
-        "| peer | repeat | Adam ms/step (median) | Adam ms/step (mean) | L-BFGS iters | L-BFGS evals | L-BFGS s "
-        "| final loss | rel L2 |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| peer | repeat | Adam ms/step (median) | Adam ms/step (mean) | warm-up s | L-BFGS iters | L-BFGS evals "
+        "| L-BFGS s | final loss | rel L2 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in res["runs"]:
         lines.append(f"| {r['peer']} | {r['repeat']} | {r['adam_ms_median']:.3f} | {r['adam_ms_mean']:.3f} | "
-                     f"{r['lbfgs_iters']} | {r['lbfgs_evals']} | {r['lbfgs_wall_s']:.1f} | {r['final_loss']:.3e} | "
+                     f"{r['adam_warmup_s']:.2f} | {r['lbfgs_iters']} | {r['lbfgs_evals']} | {r['lbfgs_wall_s']:.1f} | {r['final_loss']:.3e} | "
                      f"{r['rel_l2']:.3e} |")
     d, o = res["summary"]["deepxde"], res["summary"]["pinn_mrepu"]
     lines += [
@@ -379,6 +390,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="pinn_mrepu interior points (default domain + boundary + initial = DeepXDE's residual points)")
     p.add_argument("--derivatives", default="taylor", choices=("taylor", "autograd"), help="pinn_mrepu engine")
     p.add_argument("--normalize-inputs", action="store_true", help="pinn_mrepu maps (x, t) onto [-1, 1]^2")
+    p.add_argument("--compile", action="store_true",
+                   help="pinn_mrepu: train.compile=true (torch.compile of the loss; compile time lands in the first "
+                        "Adam window: the 'warm-up s' column and the mean, not the median)")
     p.add_argument("--seed", type=int, default=0, help="seed of repeat 0 (repeat r uses seed + r)")
     p.add_argument("--markdown", type=Path, default=None, help="append a Markdown section to this file")
     return p.parse_args(argv)
@@ -389,7 +403,7 @@ def main(argv: list[str] | None = None) -> dict:
     res = run_benchmark(repeats=args.repeats, adam_steps=args.adam_steps, lbfgs_steps=args.lbfgs_steps,
                         threads=args.threads, domain=args.domain, boundary=args.boundary, initial=args.initial,
                         ours_interior=args.ours_interior, derivatives=args.derivatives,
-                        normalize_inputs=args.normalize_inputs, seed=args.seed,
+                        normalize_inputs=args.normalize_inputs, compile=args.compile, seed=args.seed,
                         progress=lambda line: print(line, flush=True))
     command = "python benchmarks/vs_deepxde.py " + " ".join(sys.argv[1:] if argv is None else argv)
     text = format_markdown(res, command.strip())

@@ -4,7 +4,7 @@ from .activations import ACTIVATIONS as ACTIVATIONS
 from .activations import Activation as Activation
 from .activations import MRePU as MRePU
 from .activations import get_activation as get_activation
-from .compare import compare as compare  # noqa: E402  (pinn_mrepu.compare(...) is the sweep function)
+from .sweeps import compare as compare
 from .config import Config as Config
 from .config import load_config as load_config
 from .derivatives import compute_fields as compute_fields

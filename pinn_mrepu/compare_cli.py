@@ -1,4 +1,4 @@
-"""``pinn-mrepu compare``: the command-line layer over :func:`pinn_mrepu.compare.compare`.
+"""``pinn-mrepu compare``: the command-line layer over :func:`pinn_mrepu.sweeps.compare` (also `pinn_mrepu.compare`).
 
     pinn-mrepu compare PROBLEM.yaml --activations mrepu,tanh,repu [--p 2,3] --depths 3,5,7,10 --seeds 0-4
                        [--set KEY=VALUE ...] [--jobs N] [--executor local|ray] [--address ADDR] [--out DIR] [--quiet]
@@ -86,7 +86,7 @@ def _median_table(records: list[dict]) -> list[str]:
 def run_compare_cli(args: argparse.Namespace) -> int:
     """Run ``pinn-mrepu compare`` from parsed ``args``; returns the exit status."""
     from .cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, _StopFlag
-    from .compare import compare, default_out
+    from .sweeps import compare, default_out
 
     stop = _StopFlag()
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}

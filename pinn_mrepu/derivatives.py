@@ -151,6 +151,13 @@ def compute_fields(
     if points.ndim != 2 or points.shape[1] != len(variables):
         raise ValueError(f"points: got shape {tuple(points.shape)}, must be (N, {len(variables)}) for variables {variables}")
     specs = [parse_field(n, variables, outputs) for n in dict.fromkeys(names)]
+    if all(not s.output or not s.order for s in specs):  # values only (e.g. Dirichlet terms): a plain forward
+        with torch.set_grad_enabled(create_graph and torch.is_grad_enabled()):
+            y = model(points)
+        if y.ndim != 2 or y.shape[1] < len(outputs):
+            raise ValueError(f"outputs: got {tuple(outputs)}, the model returns {tuple(y.shape[1:])} output columns")
+        return {s.name: (y[:, outputs.index(s.output)][:, None] if s.output else points[:, s.order[0]][:, None])
+                for s in specs}
     run = ENGINES[engine]
     if engine != "autograd":
         from .transforms import OutputTransform, transformed_fields

@@ -12,9 +12,9 @@ import pytest
 import yaml
 from scipy.stats import mannwhitneyu
 
-from pinn_mrepu import compare as cmp
+from pinn_mrepu import sweeps as cmp
 from pinn_mrepu.cli import main
-from pinn_mrepu.compare import compare, parse_activations, parse_int_list, plan_sweep
+from pinn_mrepu.sweeps import compare, parse_activations, parse_int_list, plan_sweep
 from pinn_mrepu.compare_stats import CSV_COLUMNS, format_markdown, group_summary, mann_whitney_tests
 from pinn_mrepu.errors import ConfigError
 

@@ -18,6 +18,7 @@ def test_compile_needs_the_taylor_engine():
 
 
 @pytest.mark.slow  # compiling takes about a minute on a 2-core CPU
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch-internal, raised while compiling
 def test_compiled_loss_gives_the_eager_trajectory():
     eager = PINNSolver(load_config("problems/poisson1d.yaml", TINY))
     eager.train()

@@ -252,9 +252,10 @@ def test_defaults_fill_missing_sections(problems_dir):
 def test_files_load_as_written(problems_dir):
     cfg = load_config(problems_dir / "burgers.yaml", ["network.init=glorot_normal"])
     assert cfg.name == "burgers" and cfg.problem.pde == "burgers" and cfg.problem.time == [0, 1]
-    assert cfg.network.width == 32 and cfg.network.depth == 6 and cfg.network.activation == "mrepu"
+    assert cfg.network.width == 20 and cfg.network.depth == 8 and cfg.network.activation == "tanh"
+    assert cfg.network.output_transform == {"base": "-sin(pi*x)", "factor": "t*(1-x**2)"}
     assert cfg.train.points.interior == 4096 and cfg.evaluate.grid == [256, 101]
-    assert cfg.train.adam.decay_rate == 0.9 and isinstance(cfg.train.adam.lr, float)
+    assert cfg.train.adam.decay_rate == 1.0 and isinstance(cfg.train.adam.lr, float)
 
 
 def test_exponent_floats_without_a_dot(tmp_path, problems_dir):
