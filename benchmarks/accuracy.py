@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import torch
+
+from pinn_mrepu.report import cpu_model
 
 from pinn_mrepu.config import load_config
 from pinn_mrepu.runs import run_to_folder
@@ -26,14 +27,7 @@ TARGETS = {"burgers": 1e-3, "heat": 1e-4, "poisson1d": 1e-4, "poisson2d": 1e-4}
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, {dev}"
 

@@ -34,6 +34,8 @@ import time
 
 import torch
 
+from pinn_mrepu.report import cpu_model
+
 from pinn_mrepu.derivatives import compute_fields
 from pinn_mrepu.networks import MLP
 
@@ -67,15 +69,7 @@ def sync(device: torch.device) -> None:
 
 
 def machine(device: torch.device) -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_model()
     desc = f"CPU {cpu} ({os.cpu_count()} logical cores), torch {torch.__version__}, "
     desc += f"{torch.get_num_threads()} threads"
     if device.type == "cuda":

@@ -73,6 +73,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pinn_mrepu.report import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 NU = 0.01 / math.pi
 T_END = 0.99
@@ -258,14 +260,7 @@ def run_ours(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: int, bou
 # ----------------------------------------------------------------------------------------------- driver
 def machine() -> dict[str, object]:
     """CPU model, logical cores, torch/deepxde versions, load average."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     try:
         from importlib.metadata import version
 

@@ -19,7 +19,7 @@ Problems never call autograd themselves; engines never know which PDE they serve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import torch

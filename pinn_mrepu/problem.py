@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conditions import CONDITIONS, Condition, Dirichlet, Initial, Neumann, Periodic
+from .conditions import Condition, Dirichlet, Initial, Neumann, Periodic
 from .config import ConditionConfig, Config, ProblemConfig, build_section
 from .domains import Domain, Interval, Rectangle, TimeInterval
 from .errors import ConfigError

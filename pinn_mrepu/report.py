@@ -19,13 +19,25 @@ import csv
 import io
 import json
 import os
+import platform
 import tempfile
 from pathlib import Path
 
 import torch
 import yaml
 
-__all__ = ["atomic_write", "save_solver", "load_solver", "write_metrics", "write_history", "save_state"]
+__all__ = ["cpu_model", "atomic_write", "save_solver", "load_solver", "write_metrics", "write_history", "save_state"]
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo where available), for provenance in metrics and benchmarks."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> None:

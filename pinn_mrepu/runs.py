@@ -9,7 +9,6 @@ folder is refused unless ``overwrite`` (or ``resume``) is given.
 from __future__ import annotations
 
 import datetime as _dt
-import platform
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import torch
 
 from .config import Config
 from .errors import ConfigError
-from .report import save_state, write_config, write_history, write_metrics
+from .report import cpu_model, save_state, write_config, write_history, write_metrics
 from .solver import PINNSolver
 from .training import TrainEvent, TrainResult
 
@@ -59,7 +58,7 @@ def _metrics(solver: PINNSolver, result: TrainResult) -> dict:
         **m,
         "wall_time_s": result.wall_time_s, "adam_steps": result.adam_steps, "lbfgs_steps": result.lbfgs_steps,
         "status": result.status, "message": result.message, "device": str(solver.device),
-        "device_name": torch.cuda.get_device_name(solver.device) if solver.device.type == "cuda" else platform.processor() or platform.machine(),
+        "device_name": torch.cuda.get_device_name(solver.device) if solver.device.type == "cuda" else cpu_model(),
         "dtype": cfg.train.dtype, "seed": cfg.train.seed, "derivatives": cfg.train.derivatives,
         "torch_version": torch.__version__, "threads": torch.get_num_threads(),
     }
