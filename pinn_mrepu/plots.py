@@ -44,7 +44,7 @@ def plot_fields(axes: Sequence[np.ndarray], variables: Sequence[str], pred: np.n
         pred, exact = pred[(..., *mid)], None if exact is None else exact[(..., *mid)]
         axes, variables = axes[:2], variables[:2]
     panels = [("prediction", pred)] + ([] if exact is None else [("exact", exact), ("|error|", np.abs(pred - exact))])
-    fig = Figure(figsize=(4.2 * len(panels), 3.4))
+    fig = Figure(figsize=(4.4 * len(panels), 3.6), layout="constrained")
     if len(axes) == 1:
         ax = fig.add_subplot(1, 2 if exact is not None else 1, 1)
         ax.plot(axes[0], pred, label="prediction")
@@ -59,15 +59,18 @@ def plot_fields(axes: Sequence[np.ndarray], variables: Sequence[str], pred: np.n
         ax.set_title("u")
     else:
         a0, a1 = axes
+        both = [v for n, v in panels if n != "|error|"]
+        vmin, vmax = min(float(np.min(v)) for v in both), max(float(np.max(v)) for v in both)
         for k, (name, val) in enumerate(panels):
             ax = fig.add_subplot(1, len(panels), k + 1)
+            style = {"cmap": "magma"} if name == "|error|" else {"cmap": "RdBu_r", "vmin": vmin, "vmax": vmax}
             # Put time (or the second coordinate) on the horizontal axis for space-time problems.
             if variables[-1] == "t":
-                im = ax.pcolormesh(a1, a0, val, shading="auto", cmap="viridis" if name != "prediction" else "RdBu_r")
+                im = ax.pcolormesh(a1, a0, val, shading="auto", **style)
                 ax.set_xlabel(variables[1])
                 ax.set_ylabel(variables[0])
             else:
-                im = ax.pcolormesh(a0, a1, val.T, shading="auto", cmap="viridis" if name != "prediction" else "RdBu_r")
+                im = ax.pcolormesh(a0, a1, val.T, shading="auto", **style)
                 ax.set_xlabel(variables[0])
                 ax.set_ylabel(variables[1])
             ax.set_title(name)
@@ -79,7 +82,7 @@ def plot_fields(axes: Sequence[np.ndarray], variables: Sequence[str], pred: np.n
 
 def plot_loss(history: Sequence[dict], *, title: str = "") -> Figure:
     """Total loss and each term against the cumulative step (Adam then L-BFGS), log scale."""
-    fig = Figure(figsize=(6.5, 4))
+    fig = Figure(figsize=(6.5, 4), layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
     if history:
         adam_steps = max((r["step"] for r in history if r["phase"] == "adam"), default=0)
@@ -88,6 +91,10 @@ def plot_loss(history: Sequence[dict], *, title: str = "") -> Figure:
         for k in terms:
             y = np.array([r.get(k, np.nan) for r in history], dtype=float)
             ax.semilogy(x, y, lw=2 if k == "loss" else 1, label=k)
+        losses = np.array([r["loss"] for r in history], dtype=float)
+        finite = losses[np.isfinite(losses) & (losses > 0)]
+        if finite.size:  # terms satisfied exactly (hard constraints) would otherwise stretch the axis to 1e-32
+            ax.set_ylim(bottom=max(ax.get_ylim()[0], 1e-4 * float(finite.min())))
         if adam_steps and any(r["phase"] == "lbfgs" for r in history):
             ax.axvline(adam_steps, color="grey", ls=":", lw=1)
             ax.text(adam_steps, ax.get_ylim()[1], " L-BFGS", va="top", fontsize=8, color="grey")
