@@ -44,6 +44,11 @@ def plot_rel_l2_vs_depth(records: Sequence[Mapping], *, title: str = "") -> Figu
         (line,) = ax.plot(xs, med, "o-", label=label)
         ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
     ax.set_yscale("log")
+    top = 10.0  # rel L2 above 1 is no solution at all; keep the useful range readable
+    if ax.get_ylim()[1] > top:
+        ax.set_ylim(top=top)
+        ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+        ax.text(depths[0], top, " off-scale points: rel L2 > 10 (diverged)", va="top", fontsize=7, color="grey")
     ax.set_xticks(depths)
     ax.set_xlabel("depth (hidden layers)")
     ax.set_ylabel("rel L2 error (median, IQR band)")

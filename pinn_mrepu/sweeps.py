@@ -58,7 +58,7 @@ from . import runs as _runs
 from .activations import ACTIVATIONS, activation_names, get_activation
 from .config import Config, apply_overrides, config_from_dict, read_yaml
 from .errors import ConfigError
-from .report import atomic_write, write_metrics
+from .report import atomic_write, cpu_model, write_metrics
 
 __all__ = ["Variant", "RunSpec", "SweepPlan", "CompareEvent", "parse_activations", "parse_int_list",
            "plan_sweep", "default_out", "reusable_record", "execute_run", "compare", "EXECUTORS"]
@@ -453,7 +453,7 @@ def _prepare_out(plan: SweepPlan, definition: dict) -> None:
 def _machine() -> str:
     import torch
 
-    cpu = platform.processor() or platform.machine()
+    cpu = cpu_model()
     return (f"{cpu} ({platform.system()} {platform.release()}, {_cpus()} CPUs), Python {platform.python_version()}, "
             f"torch {torch.__version__}")
 
