@@ -47,9 +47,13 @@ def main(argv=None) -> int:
     rows = []
     for name in args.problems.split(","):
         path = Path("problems") / f"{name}.yaml"
+        done = set()
         for act in args.activations.split(","):
             overrides = list(args.overrides) + ([] if act == "default" else [f"network.activation={act}"])
             config = load_config(path, overrides)
+            if config.network.activation in done:  # "default" already covered this activation
+                continue
+            done.add(config.network.activation)
             out = Path(args.runs) / f"{name}-{config.network.activation}"
             t0 = time.perf_counter()
             outcome = run_to_folder(config, out, overwrite=True, device=args.device, figures=False)
