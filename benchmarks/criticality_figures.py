@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pinn_mrepu.criticality import critical_init, empirical_kernels
+from pinn_mrepu.criticality import critical_init
+from pinn_mrepu.criticality_ensembles import empirical_kernels
 from pinn_mrepu.criticality_plots import write_criticality_figures
 from pinn_mrepu.criticality_report import criticality_report
 

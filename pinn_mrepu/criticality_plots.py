@@ -22,7 +22,8 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from .activations import get_activation
-from .criticality import critical_init, empirical_kernels, kernel_recursion, susceptibilities
+from .criticality import critical_init, kernel_recursion, susceptibilities
+from .criticality_ensembles import empirical_kernels
 from .criticality_report import resolve_activation
 
 __all__ = ["write_criticality_figures"]

@@ -12,12 +12,12 @@ from scipy import integrate
 from pinn_mrepu.activations import get_activation
 from pinn_mrepu.criticality import (
     critical_init,
-    empirical_kernels,
     fixed_points,
     gaussian_expectation,
     kernel_recursion,
     susceptibilities,
 )
+from pinn_mrepu.criticality_ensembles import empirical_kernels
 from pinn_mrepu.criticality_report import criticality_report
 from pinn_mrepu.errors import ConfigError
 
