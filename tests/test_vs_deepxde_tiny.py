@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import os
 import random
 import sys
 from pathlib import Path
@@ -13,13 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-os.environ.setdefault("DDE_BACKEND", "pytorch")  # before deepxde is first imported
-_device = torch.get_default_device()
-dde = pytest.importorskip("deepxde")
-if torch.get_default_device() != _device:  # deepxde makes CUDA the process-wide default when a GPU is present
-    torch.set_default_device(None if _device.type == "cpu" else _device)  # None: no device mode at all
-if dde.backend.backend_name != "pytorch":
-    pytest.skip("deepxde is loaded with a backend other than pytorch (DDE_BACKEND)", allow_module_level=True)
+from deepxde_support import load_deepxde  # noqa: E402
+
+dde = load_deepxde()
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "vs_deepxde.py"
 
