@@ -35,7 +35,8 @@ def machine() -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--problems", default="burgers,heat,poisson1d,poisson2d")
-    ap.add_argument("--activations", default="default", help="comma list; 'default' = the file's own activation")
+    ap.add_argument("--activations", default="default",
+                    help="comma list of NAME or NAME:P (e.g. mrepu:3); 'default' = the file's own activation")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--runs", default="scratch/accuracy-runs")
     ap.add_argument("--markdown", help="write the table here (e.g. results/accuracy.md)")
@@ -49,20 +50,23 @@ def main(argv=None) -> int:
         path = Path("problems") / f"{name}.yaml"
         done = set()
         for act in args.activations.split(","):
-            overrides = list(args.overrides) + ([] if act == "default" else [f"network.activation={act}"])
+            name_, _, power = act.partition(":")  # NAME or NAME:P (e.g. mrepu:3)
+            overrides = list(args.overrides) + ([] if act == "default" else [f"network.activation={name_}"])
+            overrides += [f"network.activation_params.p={power}"] if power else []
             config = load_config(path, overrides)
-            if config.network.activation in done:  # "default" already covered this activation
+            label = config.network.activation + "".join(f" p={v}" for v in config.network.activation_params.values())
+            if label in done:  # "default" already covered this activation
                 continue
-            done.add(config.network.activation)
+            done.add(label)
             out = Path(args.runs) / f"{name}-{config.network.activation}"
             t0 = time.perf_counter()
             outcome = run_to_folder(config, out, overwrite=True, device=args.device, figures=False)
             m = outcome.metrics
             target = TARGETS.get(name)
             ok = "yes" if target and m["rel_l2"] <= target and m["wall_time_s"] <= 60 else "no"
-            rows.append((name, config.network.activation, m["rel_l2"], m["max_abs_error"], m["wall_time_s"],
+            rows.append((name, label, m["rel_l2"], m["max_abs_error"], m["wall_time_s"],
                          m["adam_steps"], m["lbfgs_steps"], m["status"], target, ok))
-            print(f"{name:10s} {config.network.activation:6s} rel_l2 {m['rel_l2']:.2e}  max {m['max_abs_error']:.2e}"
+            print(f"{name:10s} {label:10s} rel_l2 {m['rel_l2']:.2e}  max {m['max_abs_error']:.2e}"
                   f"  {m['wall_time_s']:6.1f} s  adam {m['adam_steps']} lbfgs {m['lbfgs_steps']}  {m['status']}"
                   f"  (total {time.perf_counter() - t0:.1f} s)", flush=True)
     lines = [
