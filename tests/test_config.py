@@ -205,7 +205,7 @@ def test_overrides_apply(problems_dir):
 
 def test_switching_activation_resets_its_params(tmp_path, problems_dir):
     data = base("poisson1d", problems_dir)
-    data["network"]["activation_params"] = {"p": 3}
+    data["network"].update(activation="mrepu", activation_params={"p": 3})
     path = tmp_path / "p3.yaml"
     path.write_text(yaml.safe_dump(data))
     assert load_config(path).network.activation_params == {"p": 3}
