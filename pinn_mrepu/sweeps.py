@@ -1,5 +1,8 @@
 """Activation x depth x seed sweeps: planning, execution (local process pool or Ray), resume, summaries.
 
+This module plans the sweep and drives it; one run (reuse/resume/train, errors recorded) lives in
+:mod:`pinn_mrepu.sweep_runs` and the in-process / process-pool / Ray executors in :mod:`pinn_mrepu.sweep_executors`.
+
     records = compare("problems/burgers.yaml", activations="mrepu,tanh,repu", p="2,3", depths="3,5,7,10",
                       seeds="0-4", jobs=4, out="results/compare/burgers-deep")
 
@@ -47,18 +50,17 @@ import platform
 import re
 import shlex
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from . import runs as _runs
 from .activations import ACTIVATIONS, activation_names, get_activation
 from .config import Config, apply_overrides, config_from_dict, read_yaml
 from .errors import ConfigError
-from .report import atomic_write, cpu_model, write_metrics
+from .report import atomic_write, cpu_model
+from .sweep_runs import _record, execute_run, reusable_record
 
 __all__ = ["Variant", "RunSpec", "SweepPlan", "CompareEvent", "parse_activations", "parse_int_list",
            "plan_sweep", "default_out", "reusable_record", "execute_run", "compare", "EXECUTORS"]
@@ -67,7 +69,6 @@ __all__ = ["Variant", "RunSpec", "SweepPlan", "CompareEvent", "parse_activations
 EXECUTORS = {"local": "process pool on this machine (--jobs workers; in-process for --jobs 1)",
              "ray": "tasks on a Ray cluster (pip install pinn_mrepu[ray])"}
 _SWEEP_KEYS = ("network.activation", "network.activation_params", "network.depth", "train.seed")
-_METRICS = ("rel_l2", "max_abs_error", "mean_abs_residual", "final_loss", "wall_time_s")
 
 
 @dataclass
@@ -241,84 +242,7 @@ def plan_sweep(problem_path_or_config: str | Path | Config, *, activations: str 
     return SweepPlan(problem, base["name"], variants, depth_list, seed_list, overrides, out_dir, specs)
 
 
-# ------------------------------------------------------------------------------------------------ one run
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _same_config(directory: Path, config: dict) -> bool:
-    try:
-        saved = yaml.safe_load((directory / "config.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return False
-    return saved == yaml.safe_load(yaml.safe_dump(config, sort_keys=False))
-
-
-def _record(spec: RunSpec, metrics: dict) -> dict:
-    def num(key: str) -> float | None:
-        v = metrics.get(key)
-        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-    status, message = metrics.get("status", "error"), metrics.get("message", "")
-    rel = num("rel_l2")
-    if status == "done" and spec.config["problem"].get("exact") is not None and not (rel is not None and math.isfinite(rel)):
-        status, message = "failed", f"training finished but the prediction is not finite (rel L2 {rel}); {message}"
-    return {"problem": spec.config["name"], "activation": spec.variant.label, "activation_name": spec.variant.name,
-            "activation_params": spec.variant.params_text, "depth": spec.depth,
-            "width": spec.config["network"]["width"], "seed": spec.seed, **{k: num(k) for k in _METRICS},
-            "adam_steps": metrics.get("adam_steps"), "lbfgs_steps": metrics.get("lbfgs_steps"),
-            "status": status, "message": message,
-            "device": metrics.get("device"), "threads": metrics.get("threads"), "run": spec.run}
-
-
-def reusable_record(spec: RunSpec, out: Path) -> dict | None:
-    """The record of a finished (``done``/``failed``) run of ``spec`` already in ``out``, else None."""
-    directory = out / spec.run
-    metrics = _read_json(directory / "metrics.json")
-    if metrics and metrics.get("status") in ("done", "failed") and _same_config(directory, spec.config):
-        return _record(spec, metrics)
-    return None
-
-
-def execute_run(spec: RunSpec, out: str | Path, *, should_stop: Callable[[], bool] | None = None,
-                figures: bool = False) -> dict:
-    """Run (or resume, see the module docstring) one run into ``out / spec.run``; never raises an Exception.
-
-    Returns:
-        the run's record (a row of ``summary.csv``); status ``error`` with the message if anything raised.
-    """
-    directory = Path(out) / spec.run
-    try:
-        outcome = None
-        metrics = _read_json(directory / "metrics.json")
-        if ((metrics is None or metrics.get("status") == "interrupted") and (directory / "model.pt").is_file()
-                and _same_config(directory, spec.config)):
-            try:
-                outcome = _runs.resume_folder(directory, should_stop=should_stop, figures=figures)
-            except Exception:  # a damaged checkpoint: start the run again
-                outcome = None
-        if outcome is None:
-            outcome = _runs.run_to_folder(config_from_dict(copy.deepcopy(spec.config)), directory, overwrite=True,
-                                          should_stop=should_stop, figures=figures)
-        return _record(spec, outcome.metrics)
-    except Exception as exc:
-        metrics = {"problem": spec.config["name"], "activation": spec.variant.name,
-                   "activation_params": spec.variant.params, "depth": spec.depth, "seed": spec.seed,
-                   "status": "error", "message": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-        try:
-            write_metrics(directory, metrics)
-            atomic_write(directory / "error.txt", traceback.format_exc())
-        except Exception:
-            pass
-        return _record(spec, metrics)
-
-
-# ------------------------------------------------------------------------------------------------ executors
+# ------------------------------------------------------------------------------------------------ the sweep
 
 def _cpus() -> int:
     try:
@@ -327,109 +251,6 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _pool_init(threads: int) -> None:
-    import signal
-
-    import torch
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent asks workers to stop through the stop file
-    torch.set_num_threads(threads)
-
-
-def _pool_task(spec: RunSpec, out: str, stop_file: str, figures: bool) -> dict | None:
-    if os.path.exists(stop_file):
-        return None
-    return execute_run(spec, out, should_stop=lambda: os.path.exists(stop_file), figures=figures)
-
-
-def _ray_task(spec: RunSpec, out: str, threads: int, figures: bool) -> dict:
-    import torch
-
-    torch.set_num_threads(threads)
-    return execute_run(spec, out, figures=figures)
-
-
-def _import_ray():
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError("--executor", "ray", "needs Ray, which is not installed: pip install pinn_mrepu[ray]") from None
-    return ray
-
-
-def _error(spec: RunSpec, exc: BaseException) -> dict:
-    return _record(spec, {"status": "error", "message": f"{type(exc).__name__}: {exc}".splitlines()[0]})
-
-
-def _run_local(todo, out, jobs, figures, stop, done):
-    if jobs == 1:
-        for spec in todo:
-            if stop():
-                return
-            done(spec, execute_run(spec, out, should_stop=stop, figures=figures))
-        return
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    stop_file = out / ".stop"
-    workers = min(jobs, len(todo))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_pool_init,
-                             initargs=(max(1, _cpus() // workers),)) as pool:
-        futures = {pool.submit(_pool_task, spec, str(out), str(stop_file), figures): spec for spec in todo}
-        pending = set(futures)
-        try:
-            while pending:
-                ready, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-                for f in ready:
-                    try:
-                        rec = f.result()
-                    except Exception as exc:  # e.g. a worker killed by the OS (BrokenProcessPool)
-                        rec = _error(futures[f], exc)
-                    if rec is not None:
-                        done(futures[f], rec)
-                if stop():
-                    stop_file.touch()
-        except BaseException:
-            stop_file.touch()
-            raise
-
-
-def _run_ray(todo, out, jobs, figures, stop, done, address):
-    ray = _import_ray()
-    own = not ray.is_initialized()
-    if own:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    try:
-        total = int(ray.cluster_resources().get("CPU", 1))
-        node = max((int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n.get("Alive")), default=total)
-        threads = max(1, min(node, total // jobs))
-        task = ray.remote(num_cpus=threads, max_retries=0)(_ray_task)
-        refs = {task.remote(spec, str(out.resolve()), threads, figures): spec for spec in todo}  # workers' cwd may differ
-        pending, cancelled = list(refs), False
-        try:
-            while pending:
-                ready, pending = ray.wait(pending, num_returns=1, timeout=0.25)
-                for ref in ready:
-                    try:
-                        done(refs[ref], ray.get(ref))
-                    except ray.exceptions.TaskCancelledError:
-                        pass
-                    except Exception as exc:
-                        done(refs[ref], _error(refs[ref], exc))
-                if stop() and not cancelled:
-                    for ref in pending:  # a running task gets KeyboardInterrupt: the trainer checkpoints
-                        ray.cancel(ref)
-                    cancelled = True
-        except BaseException:
-            for ref in pending:
-                ray.cancel(ref)
-            raise
-    finally:
-        if own:
-            ray.shutdown()
-
-
-# ------------------------------------------------------------------------------------------------ the sweep
 
 def _prepare_out(plan: SweepPlan, definition: dict) -> None:
     out = plan.out
@@ -496,7 +317,9 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
     if address is not None and executor != "ray":
         raise ConfigError("--address", address, "only applies to --executor ray")
     if executor == "ray":
-        _import_ray()
+        from .sweep_executors import import_ray
+
+        import_ray()
     command = plan.command(jobs=jobs, executor=executor, address=address)
     definition = {"problem": plan.problem, "name": plan.name,
                   "activations": [{"label": v.label, "activation": v.name, "params": dict(v.params)} for v in plan.variants],
@@ -526,9 +349,13 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
     (plan.out / ".stop").unlink(missing_ok=True)
     try:
         if todo and executor == "ray":
-            _run_ray(todo, plan.out, jobs, run_figures, stop, done, address)
+            from .sweep_executors import run_ray
+
+            run_ray(todo, plan.out, jobs, run_figures, stop, done, address)
         elif todo:
-            _run_local(todo, plan.out, jobs, run_figures, stop, done)
+            from .sweep_executors import run_local
+
+            run_local(todo, plan.out, jobs, run_figures, stop, done)
     finally:
         (plan.out / ".stop").unlink(missing_ok=True)
         result = [records.get(i) or _record(spec, {"status": "pending", "message": "not run (the sweep stopped)"})

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from scipy.stats import mannwhitneyu
 
+from pinn_mrepu import runs as runs_module
 from pinn_mrepu import sweeps as cmp
 from pinn_mrepu.cli import main
 from pinn_mrepu.sweeps import compare, parse_activations, parse_int_list, plan_sweep
@@ -47,7 +48,7 @@ def _csv(path):
 def _spy(monkeypatch, name, fail=None):
     """Count calls of ``pinn_mrepu.runs.<name>`` (as the sweep sees it); ``fail(directory)`` True -> raise."""
     calls = []
-    real = getattr(cmp._runs, name)
+    real = getattr(runs_module, name)
 
     def wrapper(*args, **kwargs):
         directory = args[1] if name == "run_to_folder" else args[0]
@@ -56,7 +57,7 @@ def _spy(monkeypatch, name, fail=None):
             raise RuntimeError("boom in the run")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cmp._runs, name, wrapper)
+    monkeypatch.setattr(runs_module, name, wrapper)
     return calls
 
 
