@@ -64,6 +64,7 @@ import datetime
 import math
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -93,6 +94,7 @@ class PeerRun:
     adam_ms_median: float  # median over 10-step windows of (window time / 10)
     adam_ms_mean: float  # Adam phase wall time / steps
     adam_warmup_s: float  # first 10-step window minus a median one: first-call / compile cost
+    adam_faults: float  # minor page faults per Adam step (after the first window)
     lbfgs_iters: int
     lbfgs_evals: int
     lbfgs_wall_s: float
@@ -102,6 +104,15 @@ class PeerRun:
 
 
 # ----------------------------------------------------------------------------------------------- helpers
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _faults_per_step(faults: list[int]) -> float:
+    """Minor page faults per step between the first and the last window stamp."""
+    return (faults[-1] - faults[1]) / (WINDOW * (len(faults) - 2)) if len(faults) > 2 else math.nan
+
+
 def _window_ms(times: list[float]) -> tuple[float, float]:
     """Median ms/step over consecutive timestamps taken every WINDOW steps, and the first window's excess (s)."""
     diffs = [(b - a) / WINDOW for a, b in zip(times[:-1], times[1:])]
@@ -167,14 +178,17 @@ def run_deepxde(*, seed: int, adam_steps: int, lbfgs_steps: int, domain: int, bo
     model = dde.Model(data, net)
 
     stamps: list[float] = []
+    faults: list[int] = []
 
     class Stamp(dde.callbacks.Callback):
         def on_train_begin(self):
             stamps.append(time.perf_counter())
+            faults.append(_faults())
 
         def on_batch_end(self):
             if self.model.train_state.step % WINDOW == 0:
                 stamps.append(time.perf_counter())
+                faults.append(_faults())
 
     model.compile("adam", lr=1e-3, verbose=0)
     t0 = time.perf_counter()
@@ -194,7 +208,7 @@ def run_deepxde(*, seed: int, adam_steps: int, lbfgs_steps: int, domain: int, bo
     pred = model.predict(pts.astype(np.float32))
     median_ms, warmup_s = _window_ms(stamps)
     return PeerRun("deepxde", repeat, seed, adam_steps, adam_wall, median_ms,
-                   1e3 * adam_wall / max(adam_steps, 1), warmup_s, iters, evals, lbfgs_wall,
+                   1e3 * adam_wall / max(adam_steps, 1), warmup_s, _faults_per_step(faults), iters, evals, lbfgs_wall,
                    float(np.sum(model.train_state.loss_train)), _rel_l2(pred, exact))
 
 
@@ -229,10 +243,12 @@ def run_ours(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: int, bou
     from pinn_mrepu.solver import PINNSolver
 
     stamps: list[float] = []
+    faults: list[int] = []
 
     def on_event(event) -> None:
         if event.phase == "adam" and event.step % WINDOW == 0:
             stamps.append(time.perf_counter())
+            faults.append(_faults())
 
     overrides = ours_overrides(seed=seed, adam_steps=adam_steps, lbfgs_steps=lbfgs_steps, interior=interior,
                                boundary=boundary, initial=initial, derivatives=derivatives,
@@ -241,6 +257,7 @@ def run_ours(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: int, bou
     if type(solver.model).__name__ != "MLP":
         raise RuntimeError(f"expected a bare MLP (soft constraints, like DeepXDE), got {type(solver.model).__name__}")
     stamps.append(time.perf_counter())
+    faults.append(_faults())
     result = solver.train()
     adam_rows = [row for row in result.history if row["phase"] == "adam"]
     adam_wall = adam_rows[-1]["elapsed_s"] if adam_rows else 0.0
@@ -253,7 +270,7 @@ def run_ours(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: int, bou
     note = "" if result.status == "done" and result.message == "finished" else f"{result.status}: {result.message}"
     median_ms, warmup_s = _window_ms(stamps)
     return PeerRun("pinn_mrepu", repeat, seed, adam_steps, adam_wall, median_ms,
-                   1e3 * adam_wall / max(adam_steps, 1), warmup_s, int(result.lbfgs_steps), evals,
+                   1e3 * adam_wall / max(adam_steps, 1), warmup_s, _faults_per_step(faults), int(result.lbfgs_steps), evals,
                    result.wall_time_s - adam_wall, float(result.final_loss), _rel_l2(pred, exact), note)
 
 
@@ -281,12 +298,14 @@ def _median(runs: list[PeerRun], key: str) -> float:
 def run_benchmark(*, repeats: int = 1, adam_steps: int = 15000, lbfgs_steps: int = 15000, threads: int | None = None,
                   domain: int = 2540, boundary: int = 80, initial: int = 160, ours_interior: int | None = None,
                   derivatives: str = "taylor", normalize_inputs: bool = False, compile: bool = False, seed: int = 0,
-                  progress=None) -> dict:
+                  tune_malloc: bool = False, progress=None) -> dict:
     """Run both peers ``repeats`` times, interleaved (ABBA), and summarise.
 
     Args:
         ours_interior: pinn_mrepu's interior points (default ``domain + boundary + initial``: DeepXDE's residual
             point count).
+        tune_malloc: call :func:`pinn_mrepu.allocator.tune_malloc` first (process-wide: both peers get it, as
+            both do under the ``solve`` command line); default: glibc's defaults, as a plain Python process has.
         progress: optional ``callable(str)`` for one line per finished run.
 
     Returns:
@@ -296,6 +315,11 @@ def run_benchmark(*, repeats: int = 1, adam_steps: int = 15000, lbfgs_steps: int
     """
     if threads is not None:
         torch.set_num_threads(int(threads))
+    if tune_malloc:
+        from pinn_mrepu.allocator import tune_malloc as _tune
+
+        if not _tune():
+            raise RuntimeError("--tune-malloc: glibc mallopt is not available on this system")
     interior = domain + boundary + initial if ours_interior is None else ours_interior
     grid = evaluation_grid()
     import_deepxde()  # import cost outside the timings
@@ -312,9 +336,10 @@ def run_benchmark(*, repeats: int = 1, adam_steps: int = 15000, lbfgs_steps: int
                                normalize_inputs=normalize_inputs, compile=compile, repeat=r)
             runs.append(run)
             if progress is not None:
-                progress(f"repeat {r} {peer}: {run.adam_ms_median:.3f} ms/Adam step, L-BFGS {run.lbfgs_iters} it "
+                progress(f"repeat {r} {peer}: {run.adam_ms_median:.3f} ms/Adam step ({run.adam_faults:.0f} page faults), "
+                         f"L-BFGS {run.lbfgs_iters} it "
                          f"in {run.lbfgs_wall_s:.1f} s, rel L2 {run.rel_l2:.3e}")
-    keys = ("adam_ms_median", "adam_ms_mean", "adam_warmup_s", "adam_wall_s", "lbfgs_iters", "lbfgs_evals", "lbfgs_wall_s",
+    keys = ("adam_ms_median", "adam_ms_mean", "adam_warmup_s", "adam_faults", "adam_wall_s", "lbfgs_iters", "lbfgs_evals", "lbfgs_wall_s",
             "final_loss", "rel_l2")
     summary = {peer: {k: _median([r for r in runs if r.peer == peer], k) for k in keys}
                for peer in ("deepxde", "pinn_mrepu")}
@@ -327,7 +352,7 @@ def run_benchmark(*, repeats: int = 1, adam_steps: int = 15000, lbfgs_steps: int
         "machine": machine(),
         "settings": {"repeats": repeats, "adam_steps": adam_steps, "lbfgs_steps": lbfgs_steps, "domain": domain,
                      "boundary": boundary, "initial": initial, "ours_interior": interior, "derivatives": derivatives,
-                     "normalize_inputs": normalize_inputs, "compile": compile, "seed": seed},
+                     "normalize_inputs": normalize_inputs, "compile": compile, "seed": seed, "tune_malloc": tune_malloc},
     }
 
 
@@ -345,16 +370,17 @@ def format_markdown(res: dict, command: str) -> str:
         f"Budget: {s['adam_steps']} Adam steps (lr 1e-3) then L-BFGS for {s['lbfgs_steps']} iterations; float32, CPU; "
         f"DeepXDE {s['domain']}/{s['boundary']}/{s['initial']} domain/boundary/initial points (Hammersley), "
         f"pinn_mrepu {s['ours_interior']}/{s['boundary']}/{s['initial']} interior/boundary/initial (halton; same "
-        f"residual point count), derivatives `{s['derivatives']}`, compile {s['compile']}, seeds {s['seed']}..{s['seed'] + s['repeats'] - 1}, "
+        f"residual point count), derivatives `{s['derivatives']}`, compile {s['compile']}, malloc tuned "
+        f"{s.get('tune_malloc', False)}, seeds {s['seed']}..{s['seed'] + s['repeats'] - 1}, "
         "runs interleaved ABBA.  Fairness notes: the docstring of benchmarks/vs_deepxde.py.",
         "",
-        "| peer | repeat | Adam ms/step (median) | Adam ms/step (mean) | warm-up s | L-BFGS iters | L-BFGS evals "
-        "| L-BFGS s | final loss | rel L2 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| peer | repeat | Adam ms/step (median) | Adam ms/step (mean) | warm-up s | page faults/step | L-BFGS iters "
+        "| L-BFGS evals | L-BFGS s | final loss | rel L2 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in res["runs"]:
         lines.append(f"| {r['peer']} | {r['repeat']} | {r['adam_ms_median']:.3f} | {r['adam_ms_mean']:.3f} | "
-                     f"{r['adam_warmup_s']:.2f} | {r['lbfgs_iters']} | {r['lbfgs_evals']} | {r['lbfgs_wall_s']:.1f} | {r['final_loss']:.3e} | "
+                     f"{r['adam_warmup_s']:.2f} | {r['adam_faults']:.0f} | {r['lbfgs_iters']} | {r['lbfgs_evals']} | {r['lbfgs_wall_s']:.1f} | {r['final_loss']:.3e} | "
                      f"{r['rel_l2']:.3e} |")
     d, o = res["summary"]["deepxde"], res["summary"]["pinn_mrepu"]
     lines += [
@@ -389,6 +415,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="pinn_mrepu: train.compile=true (torch.compile of the loss; compile time lands in the first "
                         "Adam window: the 'warm-up s' column and the mean, not the median)")
     p.add_argument("--seed", type=int, default=0, help="seed of repeat 0 (repeat r uses seed + r)")
+    p.add_argument("--tune-malloc", action="store_true",
+                   help="keep freed memory in the process (pinn_mrepu.allocator.tune_malloc, as the solve CLI does); "
+                        "applies to both peers")
     p.add_argument("--markdown", type=Path, default=None, help="append a Markdown section to this file")
     return p.parse_args(argv)
 
@@ -399,7 +428,7 @@ def main(argv: list[str] | None = None) -> dict:
                         threads=args.threads, domain=args.domain, boundary=args.boundary, initial=args.initial,
                         ours_interior=args.ours_interior, derivatives=args.derivatives,
                         normalize_inputs=args.normalize_inputs, compile=args.compile, seed=args.seed,
-                        progress=lambda line: print(line, flush=True))
+                        tune_malloc=args.tune_malloc, progress=lambda line: print(line, flush=True))
     command = "python benchmarks/vs_deepxde.py " + " ".join(sys.argv[1:] if argv is None else argv)
     text = format_markdown(res, command.strip())
     print(text)

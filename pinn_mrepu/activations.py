@@ -153,8 +153,16 @@ class Tanh(Activation):
 
     def derivatives(self, z: torch.Tensor, order: int) -> list[torch.Tensor]:
         t = torch.tanh(z)
-        sech2 = 1.0 - t * t
-        return [t, sech2, -2.0 * t * sech2, sech2 * (6.0 * t * t - 2.0)][: order + 1]
+        if order == 0:
+            return [t]
+        t2 = t * t
+        sech2 = 1.0 - t2
+        out = [t, sech2]
+        if order >= 2:
+            out.append(-2.0 * t * sech2)
+        if order >= 3:
+            out.append(sech2 * (6.0 * t2 - 2.0))
+        return out
 
 
 class ReLU(Activation):

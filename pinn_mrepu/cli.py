@@ -1,6 +1,8 @@
 """Command-line entry points: ``solve`` and ``pinn-mrepu {solve,compare,criticality}``.
 
-This is the only module that touches process-wide state (signal handlers, the terminal).  Exit status of
+This is the only module that touches process-wide state (signal handlers, the terminal, and glibc's malloc
+thresholds via :func:`pinn_mrepu.allocator.tune_malloc`, which stops every training step from page-faulting its
+tensors back in).  Exit status of
 ``solve``: 0 done, 1 training failed (e.g. non-finite loss), 2 bad input, 130 interrupted (SIGINT/SIGTERM; the
 run folder then holds a checkpoint that ``solve --resume DIR`` continues).
 """
@@ -12,6 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from .allocator import tune_malloc
 from .errors import ConfigError
 
 __all__ = ["main", "solve_main"]
@@ -165,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """``pinn-mrepu`` entry point."""
     args = build_parser().parse_args(argv)
+    tune_malloc()
     return args.func(args)
 
 
@@ -172,7 +176,9 @@ def solve_main(argv: Sequence[str] | None = None) -> int:
     """``solve`` entry point (same as ``pinn-mrepu solve``)."""
     parser = argparse.ArgumentParser(prog="solve", description="train a PINN on a problem YAML")
     add_solve_arguments(parser)
-    return run_solve(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    tune_malloc()
+    return run_solve(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["FieldSpec", "parse_field", "compute_fields", "ENGINES", "autograd_fields"]
+__all__ = ["FieldSpec", "parse_field", "compute_fields", "compute_fields_many", "ENGINES", "autograd_fields"]
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,43 @@ def compute_fields(
                 model, points, specs, variables=variables,
                 net_fields=lambda net, pts, sp: run(net, pts, sp, outputs=("u",), create_graph=create_graph))
     return run(model, points, specs, outputs=tuple(outputs), create_graph=create_graph)
+
+
+def compute_fields_many(
+    model: torch.nn.Module,
+    requests: Sequence[tuple[torch.Tensor, Iterable[str]]],
+    *,
+    variables: Sequence[str],
+    outputs: Sequence[str] = ("u",),
+    engine: str = "autograd",
+    create_graph: bool = True,
+) -> list[dict[str, torch.Tensor]]:
+    """:func:`compute_fields` for several point sets, ``[(points, names), ...]`` to ``[{name: tensor}, ...]``.
+
+    The ``taylor`` engine evaluates all sets in one packed network pass (the PDE residual's points with their
+    derivative streams, and the condition points alongside); other engines evaluate the sets one by one.
+    Arguments and errors as in :func:`compute_fields`.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine: got {engine!r}, must be one of {', '.join(sorted(ENGINES))}")
+    if engine != "taylor" or len(requests) < 2:
+        return [compute_fields(model, p, names, variables=variables, outputs=outputs, engine=engine,
+                               create_graph=create_graph) for p, names in requests]
+    from .taylor import taylor_fields_many
+    from .transforms import OutputTransform, combine_fields, net_specs
+
+    variables = tuple(variables)
+    parsed = []
+    for points, names in requests:
+        if points.ndim != 2 or points.shape[1] != len(variables):
+            raise ValueError(f"points: got shape {tuple(points.shape)}, must be (N, {len(variables)}) for variables "
+                             f"{variables}")
+        parsed.append((points, [parse_field(n, variables, outputs) for n in dict.fromkeys(names)]))
+    if isinstance(model, OutputTransform):  # the engine sees the bare network; the transform is applied here
+        nets = taylor_fields_many(model.net, [(p, net_specs(sp, variables)) for p, sp in parsed], outputs=("u",),
+                                  create_graph=create_graph)
+        return [combine_fields(model, p, sp, n, variables) for (p, sp), n in zip(parsed, nets)]
+    return taylor_fields_many(model, parsed, outputs=tuple(outputs), create_graph=create_graph)
 
 
 def required_order(names: Iterable[str], variables: Sequence[str], outputs: Sequence[str] = ("u",)) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .conditions import ConditionBatch
-from .derivatives import compute_fields
+from .derivatives import compute_fields, compute_fields_many
 from .problem import Problem
 
 __all__ = ["PointSet", "PINNLoss", "sample_points"]
@@ -90,12 +90,14 @@ class PINNLoss:
 
     def terms(self, model: torch.nn.Module, points: PointSet) -> dict[str, torch.Tensor]:
         """``{term: mean square}`` (scalar tensors with graph) for the residual and every condition."""
-        out = {"residual": self.residual(model, points.all_interior()).square().mean()}
-        for name, cond in self.problem.conditions.items():
-            batch = points.conditions[name]
-            f = compute_fields(model, batch.points, self.condition_fields[name], variables=self.problem.variables,
-                               engine=self.engine)
-            out[name] = cond.residual(f, batch).square().mean()
+        interior = points.all_interior()
+        conds = self.problem.conditions
+        requests = [(interior, self.pde_fields)]
+        requests += [(points.conditions[name].points, self.condition_fields[name]) for name in conds]
+        fields = compute_fields_many(model, requests, variables=self.problem.variables, engine=self.engine)
+        out = {"residual": self.problem.pde.residual(fields[0], interior).square().mean()}
+        for (name, cond), f in zip(conds.items(), fields[1:]):
+            out[name] = cond.residual(f, points.conditions[name]).square().mean()
         return out
 
     def total(self, terms: Mapping[str, torch.Tensor]) -> torch.Tensor:

@@ -39,7 +39,7 @@ from .activations import Activation
 from .derivatives import FieldSpec
 from .networks import MLP
 
-__all__ = ["taylor_fields", "MAX_ORDER"]
+__all__ = ["taylor_fields", "taylor_fields_many", "MAX_ORDER"]
 
 MAX_ORDER = 3  # sigma''' is the highest closed-form derivative an Activation provides
 
@@ -92,111 +92,168 @@ def _make_plan(orders: tuple[tuple[int, ...], ...]) -> _Plan:
 _cached_plan = functools.lru_cache(maxsize=256)(_make_plan)  # eager calls; torch.compile traces _make_plan
 
 
-def _activate(sig: Sequence[torch.Tensor], z: Sequence[torch.Tensor | None], plan: _Plan) -> torch.Tensor:
-    """Stacked ``(S, N, width)`` streams of ``sigma(z)`` with plain torch ops; ``None`` marks a zero stream."""
+def _activate(sig: Sequence[torch.Tensor], z: Sequence[torch.Tensor | None], plan: _Plan, nd: int) -> torch.Tensor:
+    """Packed ``(rows, width)`` streams of ``sigma(z)`` with plain torch ops (see :class:`_Layout`).
+
+    ``sig[n]`` is sigma^(n) at the value rows; ``z[s]`` the stream ``s >= 1`` (``None``: a zero stream, a
+    ``(width,)`` vector: the same at every point).
+    """
+    sd = [s[:nd] for s in sig]
     out = [sig[0]]
+    width = sig[0].shape[1]
     for terms in plan.terms[1:]:
         acc = None
         for coef, m, blocks in terms:
             if any(z[b] is None for b in blocks):
                 continue
-            term = sig[m]
+            term = sd[m]
             for b in blocks:
                 term = term * z[b]
             if coef != 1:
                 term = coef * term
             acc = term if acc is None else acc + term
-        out.append(acc)
-    n, w = sig[0].shape
-    return torch.stack([t.expand(n, w) for t in out])
+        out.append(acc.expand(nd, width))
+    return torch.cat(out) if len(out) > 1 else out[0]
 
 
-class _TaylorAct2(torch.autograd.Function):
-    """Fused activation of stacked order <= 2 streams, bias added to the value stream; closed-form backward.
+@dataclass(frozen=True)
+class _Layout:
+    """Rows of the packed stream matrix ``(rows, width)``: the value rows of all ``n_v`` points (the ``n_d`` points
+    that need derivatives first), then one block of ``n_d`` rows for each derivative stream 1..S-1."""
 
-    Input ``z`` is ``(S, N, width)`` (linear layer output without bias), ``b`` the bias ``(width,)``.
+    n_v: int
+    n_d: int
+    n_streams: int
+
+    @property
+    def rows(self) -> int:
+        return self.n_v + (self.n_streams - 1) * self.n_d
+
+    def start(self, s: int) -> int:
+        """First row of stream ``s`` (``s = 0``: the value rows)."""
+        return 0 if s == 0 else self.n_v + (s - 1) * self.n_d
+
+    def block(self, t: torch.Tensor, s: int) -> torch.Tensor:
+        """Rows of derivative stream ``s >= 1`` of ``t`` (a view)."""
+        a = self.n_v + (s - 1) * self.n_d
+        return t[a : a + self.n_d]
+
+    def streams(self, t: torch.Tensor) -> torch.Tensor:
+        """All derivative-stream rows of ``t`` as an ``(S-1, n_d, width)`` view."""
+        return t[self.n_v :].view(self.n_streams - 1, self.n_d, t.shape[-1])
+
+
+class _TaylorNet(torch.autograd.Function):
+    """The whole packed Taylor forward of an MLP (orders <= 2) as one autograd node, with a closed-form backward.
+
+    Inputs: ``xhat`` (normalised points, ``(n_v, d)``), the input ``scale``, the layout, the plan, the activation,
+    whether a backward can follow, then ``weight, bias`` of every linear layer.  Output: ``(rows, out_dim)``, the
+    output bias added to the value rows.  One node instead of a dozen per layer keeps the autograd engine out of
+    the way on small networks, where per-operation overhead, not arithmetic, sets the step time.
     """
 
     @staticmethod
-    def forward(ctx, z, b, act, pairs, grad):
-        z0 = z[0] + b
-        s0, s1, s2, *s3 = act.derivatives(z0, 3 if grad else 2)  # sigma''' only for the backward
-        out = torch.empty_like(z)
-        out[0] = s0
-        torch.mul(z[1:], s1, out=out[1:])  # s1 * z_k and the s1 * z_kl part of the pairs
-        for q, k, l in pairs:
-            zz = torch.square(z[k]) if k == l else z[k] * z[l]
-            out[q].addcmul_(zz, s2)
+    def forward(ctx, xhat, scale, lay, plan, act, grad, *params):
+        weights, biases = params[0::2], params[1::2]
+        nv, nd, n_streams = lay.n_v, lay.n_d, lay.n_streams
+        order = 3 if grad else 2  # the third derivative is needed only by the backward
+        firsts = [a[0] for a in plan.streams if len(a) == 1]
+        nf = len(firsts)
+        # Layer 1: tangents are the (scaled) weight columns, the same at every point; second-order streams are 0.
+        cols = (weights[0][:, firsts] * scale[firsts]).T  # (F, width)
+        z0 = torch.addmm(biases[0], xhat, weights[0].T)
+        s = act.derivatives(z0, order)
+        h = z0.new_empty((lay.rows, z0.shape[1]))
+        h[:nv] = s[0]
+        if n_streams > 1:
+            s2d = s[2][:nd]
+            torch.mul(s[1][:nd], cols.unsqueeze(1), out=h[nv : nv + nf * nd].view(nf, nd, -1))
+            for q, k, l in plan.pairs:
+                torch.mul(s2d, cols[k - 1] * cols[l - 1], out=lay.block(h, q))
+        saved = [(xhat, cols, s[1], s[2][:nd], s[3][:nd] if grad else None)]
+        for w, b in zip(weights[1:-1], biases[1:-1]):
+            z = torch.mm(h, w.T)  # all streams of all points: one matrix product
+            z0 = z[:nv]
+            z0.add_(b)
+            s = act.derivatives(z0, order)
+            hn = torch.empty_like(z)
+            hn[:nv] = s[0]
+            if n_streams > 1:
+                s2d = s[2][:nd]
+                torch.mul(lay.streams(z), s[1][:nd], out=lay.streams(hn))  # s1 z_k, and the s1 z_kl of the pairs
+                for q, k, l in plan.pairs:
+                    zk = lay.block(z, k)
+                    zz = torch.square(zk) if k == l else zk * lay.block(z, l)
+                    lay.block(hn, q).addcmul_(zz, s2d)
+            saved.append((h, z, s[1], s[2][:nd], s[3][:nd] if grad else None))
+            h = hn
+        y = torch.mm(h, weights[-1].T)
+        y[:nv] += biases[-1]
         if grad:
-            ctx.save_for_backward(z, s1, s2, s3[0])
-        ctx.pairs = pairs
-        return out
+            ctx.save_for_backward(*params)
+            ctx.layers, ctx.h_last = saved, h
+            ctx.lay, ctx.plan, ctx.firsts, ctx.scale = lay, plan, firsts, scale
+        return y
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, g):
-        # d/dz0: s1 g_0 + s2 sum_{s>0} g_s z_s + s3 sum_kl g_kl z_k z_l;  d/dz_s: s1 g_s (+ s2 g_kl z_l for s = k)
-        z, s1, s2, s3 = ctx.saved_tensors
-        gz = g * s1
-        g0 = gz[0]
-        if z.shape[0] > 1:
-            acc = g[1] * z[1]
-            for s in range(2, z.shape[0]):
-                acc.addcmul_(g[s], z[s])
-            g0.addcmul_(acc, s2)
-        acc = None
-        for q, k, l in ctx.pairs:
-            w = g[q] * z[k]  # g_kl z_k
-            gz[l].addcmul_(w, s2, value=2.0 if k == l else 1.0)
-            if k != l:
-                gz[k].addcmul_(g[q] * z[l], s2)
-            if acc is None:
-                acc = w.mul_(z[l])
-            else:
-                acc.addcmul_(w, z[l])
-        if acc is not None:
-            g0.addcmul_(acc, s3)
-        return gz, g0.sum(0), None, None, None
-
-
-class _TaylorAct2First(torch.autograd.Function):
-    """Fused first-layer activation: value pre-activation ``z0`` ``(N, width)``, first-order tangents ``c``
-    ``(F, width)`` (the same at every point), zero second-order streams; closed-form backward."""
-
-    @staticmethod
-    def forward(ctx, z0, c, act, pairs, grad):
-        s0, s1, s2, *s3 = act.derivatives(z0, 3 if grad else 2)
-        f = c.shape[0]
-        out = z0.new_empty((1 + f + len(pairs),) + z0.shape)
-        out[0] = s0
-        torch.mul(s1, c.unsqueeze(1), out=out[1 : f + 1])
-        for q, k, l in pairs:
-            torch.mul(s2, c[k - 1] * c[l - 1], out=out[q])
-        if grad:
-            ctx.save_for_backward(c, s1, s2, s3[0])
-        ctx.pairs = pairs
-        return out
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, g):
-        c, s1, s2, s3 = ctx.saved_tensors
-        f = c.shape[0]
-        gz0 = g[0] * s1
-        gc = (g[1 : f + 1] * s1).sum(1)  # (F, width)
-        for k in range(f):
-            gz0.addcmul_(g[k + 1], s2 * c[k])
-        for q, k, l in ctx.pairs:
-            k, l = k - 1, l - 1
-            gq = g[q]
-            gz0.addcmul_(gq, s3 * (c[k] * c[l]))
-            t = (gq * s2).sum(0)
-            if k == l:
-                gc[k].addcmul_(t, c[k], value=2.0)
-            else:
-                gc[k].addcmul_(t, c[l])
-                gc[l].addcmul_(t, c[k])
-        return gz0, gc, None, None, None
+    def backward(ctx, gy):
+        params = ctx.saved_tensors
+        weights = params[0::2]
+        lay, plan, firsts = ctx.lay, ctx.plan, ctx.firsts
+        nv, nd, n_streams = lay.n_v, lay.n_d, lay.n_streams
+        grads: list[torch.Tensor | None] = [None] * len(params)
+        grads[-1] = gy[:nv].sum(0)
+        grads[-2] = gy.T @ ctx.h_last
+        w_last = weights[-1]
+        # d loss / d (output of the last hidden layer); one output: a broadcast product, not a K = 1 matmul
+        g = gy * w_last if w_last.shape[0] == 1 else gy @ w_last
+        for j in range(len(weights) - 2, 0, -1):  # hidden layers, last first
+            h_prev, z, s1, s2d, s3d = ctx.layers[j]
+            gz = torch.empty_like(g)
+            torch.mul(g[:nv], s1, out=gz[:nv])
+            if n_streams > 1:
+                # d/dz0: s1 g_0 + s2 sum_{s>0} g_s z_s + s3 sum_kl g_kl z_k z_l;  d/dz_s: s1 g_s (+ s2 g_kl z_l, s = k)
+                gs, zs = lay.streams(g), lay.streams(z)
+                torch.mul(gs, s1[:nd], out=lay.streams(gz))
+                g0 = gz[:nd]
+                g0.addcmul_(torch.mul(gs, zs).sum(0), s2d)
+                acc = None
+                for q, k, l in plan.pairs:
+                    gq, zk, zl = lay.block(g, q), lay.block(z, k), lay.block(z, l)
+                    w = gq * zk
+                    lay.block(gz, l).addcmul_(w, s2d, value=2.0 if k == l else 1.0)
+                    if k != l:
+                        lay.block(gz, k).addcmul_(gq * zl, s2d)
+                    acc = w.mul_(zl) if acc is None else acc.addcmul_(w, zl)
+                if acc is not None:
+                    g0.addcmul_(acc, s3d)
+            grads[2 * j + 1] = gz[:nv].sum(0)
+            grads[2 * j] = gz.T @ h_prev
+            g = gz @ weights[j]
+        xhat, cols, s1, s2d, s3d = ctx.layers[0]
+        gz0 = g[:nv] * s1
+        if n_streams > 1:
+            nf = cols.shape[0]
+            gd = gz0[:nd]
+            gc = torch.mul(g[nv : nv + nf * nd].view(nf, nd, -1), s1[:nd]).sum(1)  # (F, width)
+            for k in range(nf):
+                gd.addcmul_(lay.block(g, k + 1), s2d * cols[k])
+            for q, k, l in plan.pairs:
+                gq = lay.block(g, q)
+                k, l = k - 1, l - 1
+                gd.addcmul_(gq, s3d * (cols[k] * cols[l]))
+                t = (gq * s2d).sum(0)
+                if k == l:
+                    gc[k].addcmul_(t, cols[k], value=2.0)
+                else:
+                    gc[k].addcmul_(t, cols[l])
+                    gc[l].addcmul_(t, cols[k])
+        gw = gz0.T @ xhat
+        if n_streams > 1:
+            gw[:, firsts] += (gc * ctx.scale[firsts].unsqueeze(1)).T
+        grads[0], grads[1] = gw, gz0.sum(0)
+        return (None, None, None, None, None, None, *grads)
 
 
 def _check_model(model: torch.nn.Module) -> MLP:
@@ -229,7 +286,7 @@ def taylor_fields(
         specs: parsed fields (:func:`~pinn_mrepu.derivatives.parse_field`); orders up to 3.
         outputs: the model's output names.
         create_graph: keep the graph for a parameter backward; ``False`` returns detached tensors.
-        fused: use the fused closed-form activation step (orders <= 2 only).  ``None``: yes in eager mode,
+        fused: use the fused closed-form network step (orders <= 2 only).  ``None``: yes in eager mode,
             no while ``torch.compile`` traces or when the activation has trainable parameters.
 
     Returns:
@@ -239,13 +296,71 @@ def taylor_fields(
         TypeError: the model is not an MLP.
         ValueError: a derivative of order > 3, an unknown output, or points of the wrong shape.
     """
+    return taylor_fields_many(model, [(points, specs)], outputs=outputs, create_graph=create_graph, fused=fused)[0]
+
+
+def taylor_fields_many(
+    model: torch.nn.Module,
+    requests: Sequence[tuple[torch.Tensor, Sequence[FieldSpec]]],
+    *,
+    outputs: Sequence[str] = ("u",),
+    create_graph: bool = True,
+    fused: bool | None = None,
+) -> list[dict[str, torch.Tensor]]:
+    """Fields of several point sets in one packed pass: ``[(points, specs), ...]`` to ``[{name: (N_i, 1)}, ...]``.
+
+    All sets share one forward (one matrix product per layer): the value rows of every set, and derivative
+    streams for the sets that ask for derivatives (each such set carries the union of their streams).  A
+    training step with a PDE residual and value-only boundary/initial terms is thus one network pass, not
+    three.  Arguments and errors as in :func:`taylor_fields`.
+    """
     mlp = _check_model(model)
     outputs = tuple(outputs)
+    with_derivs, values_only = [], []
+    for i, (points, specs) in enumerate(requests):
+        orders = _check_request(mlp, points, specs, outputs)
+        (with_derivs if orders else values_only).append((i, points, orders))
+    compiling = torch.compiler.is_compiling()
+    key = tuple(sorted({o for _, _, orders in with_derivs for o in orders}))
+    plan = _make_plan(key) if compiling else _cached_plan(key)
+    if fused is None:
+        fused = not compiling and not any(p.requires_grad for p in mlp.activation.parameters())
+    fused = fused and plan.max_order <= 2
+    packed = with_derivs + values_only
+    nd = sum(p.shape[0] for _, p, _ in with_derivs)
+    lay = _Layout(sum(p.shape[0] for _, p, _ in packed), nd, len(plan.streams))
+    x = packed[0][1] if len(packed) == 1 else torch.cat([p for _, p, _ in packed])
+
+    with torch.set_grad_enabled(create_graph and torch.is_grad_enabled()):
+        xhat = mlp.normalise(x.detach())
+        if fused:
+            params = [t for lin in mlp.linears for t in (lin.weight, lin.bias)]
+            grad = torch.is_grad_enabled() and any(t.requires_grad for t in params)
+            y = _TaylorNet.apply(xhat, mlp.input_scale, lay, plan, mlp.activation, grad, *params)
+        else:
+            y = _forward(mlp, xhat, lay, plan)
+        results: list[dict[str, torch.Tensor]] = [{} for _ in requests]
+        index, offset = plan.index, 0
+        for i, points, _ in packed:
+            n = points.shape[0]
+            for spec in requests[i][1]:
+                if spec.output == "":
+                    col = points[:, spec.order[0] : spec.order[0] + 1]
+                    results[i][spec.name] = col if create_graph else col.detach()
+                else:
+                    k, a = outputs.index(spec.output), lay.start(index[spec.order]) + offset
+                    results[i][spec.name] = y[a : a + n, k : k + 1]
+            offset += n
+        return results
+
+
+def _check_request(mlp: MLP, points: torch.Tensor, specs: Sequence[FieldSpec], outputs: tuple[str, ...]) -> set:
+    """Validate one ``(points, specs)`` request; return the derivative orders (multi-indices) it needs."""
     if points.ndim != 2 or points.shape[1] != mlp.in_dim:
         raise ValueError(f"points: got shape {tuple(points.shape)}, must be (N, {mlp.in_dim}) for this MLP")
     if len(outputs) > mlp.out_dim:
         raise ValueError(f"outputs: got {outputs!r}, the MLP has only {mlp.out_dim} output(s)")
-    orders = []
+    orders = set()
     for spec in specs:
         if not spec.output:
             continue
@@ -258,54 +373,26 @@ def taylor_fields(
             )
         if any(not 0 <= k < mlp.in_dim for k in spec.order):
             raise ValueError(f"field: got {spec.name!r}, coordinate index out of range for {mlp.in_dim} inputs")
-        orders.append(spec.order)
-    compiling = torch.compiler.is_compiling()
-    key = tuple(sorted(set(orders)))
-    plan = _make_plan(key) if compiling else _cached_plan(key)
-    if fused is None:
-        fused = not compiling and not any(p.requires_grad for p in mlp.activation.parameters())
-    fused = fused and plan.max_order <= 2
-
-    with torch.set_grad_enabled(create_graph and torch.is_grad_enabled()):
-        y = _forward(mlp, points.detach(), plan, fused)
-        return _collect(mlp, points, y, specs, outputs, plan, create_graph)
+        if spec.order:
+            orders.add(spec.order)
+    return orders
 
 
-def _collect(mlp, points, y, specs, outputs, plan, create_graph) -> dict[str, torch.Tensor]:
-    index = plan.index
-    result = {}
-    for spec in specs:
-        if spec.output == "":
-            col = points[:, spec.order[0] : spec.order[0] + 1]
-            result[spec.name] = col if create_graph else col.detach()
-        else:
-            k = outputs.index(spec.output)
-            field = y[index[spec.order], :, k : k + 1]
-            result[spec.name] = field + mlp.linears[-1].bias[k] if not spec.order else field
-    return result
-
-
-def _forward(mlp: MLP, x: torch.Tensor, plan: _Plan, fused: bool) -> torch.Tensor:
-    """Stacked output streams ``(S, N, out_dim)`` of ``mlp`` at ``x`` for ``plan``, without the output bias."""
+def _forward(mlp: MLP, xhat: torch.Tensor, lay: _Layout, plan: _Plan) -> torch.Tensor:
+    """Packed output streams ``(rows, out_dim)`` of ``mlp`` with plain torch operations (autograd differentiates
+    them): the path for ``torch.compile``, order-3 fields and activations with trainable parameters."""
     act = mlp.activation
     first, *hidden, last = mlp.linears
-    scale = mlp.input_scale
-    # Layer 1: tangents are the weight columns times the input scale; higher streams start at zero.
-    z0 = F.linear((x - mlp.input_shift) * scale, first.weight, first.bias)
+    nv, nd, order = lay.n_v, lay.n_d, plan.max_order
     firsts = [a[0] for a in plan.streams if len(a) == 1]
-    n_first = len(firsts)
-    cols = (first.weight * scale).T[firsts]  # (F, width): d z / d x_k for each first-order stream
-    grad = torch.is_grad_enabled()  # the fused steps compute and keep sigma''' only when a backward can follow
-    if fused:
-        a = _TaylorAct2First.apply(z0, cols, act, plan.pairs, grad)
-    else:
-        zs = [z0] + list(cols.unbind(0)) + [None] * (len(plan.streams) - 1 - n_first)
-        a = _activate(act.derivatives(z0, plan.max_order), zs, plan)
+    # Layer 1: tangents are the weight columns times the input scale; higher streams start at zero.
+    z0 = F.linear(xhat, first.weight, first.bias)
+    cols = (first.weight[:, firsts] * mlp.input_scale[firsts]).T  # (F, width): d z / d x_k per first-order stream
+    zs = [None] + list(cols.unbind(0)) + [None] * (lay.n_streams - 1 - len(firsts))
+    h = _activate(act.derivatives(z0, order), zs, plan, nd)
     for lin in hidden:
-        z = F.linear(a, lin.weight)  # (S, N, width): one matrix product for all streams
-        if fused:
-            a = _TaylorAct2.apply(z, lin.bias, act, plan.pairs, grad)
-        else:
-            z0 = z[0] + lin.bias
-            a = _activate(act.derivatives(z0, plan.max_order), [z0] + list(z[1:].unbind(0)), plan)
-    return F.linear(a, last.weight)  # the output bias is added to the value stream by the caller
+        z = F.linear(h, lin.weight)  # all streams of all points: one matrix product
+        zs = [None] + [lay.block(z, s) for s in range(1, lay.n_streams)]
+        h = _activate(act.derivatives(z[:nv] + lin.bias, order), zs, plan, nd)
+    y = F.linear(h, last.weight)
+    return torch.cat([y[:nv] + last.bias, y[nv:]]) if lay.n_streams > 1 else y + last.bias

@@ -21,7 +21,7 @@ from torch import nn
 
 from .derivatives import FieldSpec
 
-__all__ = ["OutputTransform", "transformed_fields"]
+__all__ = ["OutputTransform", "transformed_fields", "net_specs", "combine_fields"]
 
 
 class OutputTransform(nn.Module):
@@ -68,19 +68,25 @@ def _subsets(order: tuple[int, ...]) -> list[tuple[tuple[int, ...], tuple[int, .
     return splits
 
 
-def transformed_fields(model: OutputTransform, points: torch.Tensor, specs: Sequence[FieldSpec],
-                       net_fields: Callable[[nn.Module, torch.Tensor, list[FieldSpec]], dict[str, torch.Tensor]],
-                       variables: Sequence[str]) -> dict[str, torch.Tensor]:
-    """Fields of ``model`` from the fields of ``model.net`` (via ``net_fields``) by the Leibniz rule."""
+def net_specs(specs: Sequence[FieldSpec], variables: Sequence[str]) -> list[FieldSpec]:
+    """The network fields the Leibniz rule needs for ``specs`` (every sub-multi-index of every order)."""
     needed: set[tuple[int, ...]] = set()
     for spec in specs:
         if spec.output:
             for s, rest in _subsets(spec.order):
                 needed.update({s, rest})
-    name = lambda order: "u" + ("_" + "".join(variables[i] for i in order) if order else "")  # noqa: E731
-    net_specs = [FieldSpec(name(o), "u", o) for o in sorted(needed, key=lambda o: (len(o), o))]
-    n = net_fields(model.net, points, net_specs)
-    f = _expression_derivatives(model.factor, points, needed)
+    return [FieldSpec(_name(o, variables), "u", o) for o in sorted(needed, key=lambda o: (len(o), o))]
+
+
+def _name(order: tuple[int, ...], variables: Sequence[str]) -> str:
+    return "u" + ("_" + "".join(variables[i] for i in order) if order else "")
+
+
+def combine_fields(model: OutputTransform, points: torch.Tensor, specs: Sequence[FieldSpec],
+                   n: dict[str, torch.Tensor], variables: Sequence[str]) -> dict[str, torch.Tensor]:
+    """Fields of ``model`` from the network's fields ``n`` (named as :func:`net_specs` names them)."""
+    orders = {s for spec in specs if spec.output for s, _ in _subsets(spec.order)}
+    f = _expression_derivatives(model.factor, points, orders)
     b = _expression_derivatives(model.base, points, {spec.order for spec in specs if spec.output})
     result = {}
     for spec in specs:
@@ -89,6 +95,14 @@ def transformed_fields(model: OutputTransform, points: torch.Tensor, specs: Sequ
             continue
         total = b[spec.order]
         for s, rest in _subsets(spec.order):
-            total = total + f[s] * n[name(rest)]
+            total = total + f[s] * n[_name(rest, variables)]
         result[spec.name] = total
     return result
+
+
+def transformed_fields(model: OutputTransform, points: torch.Tensor, specs: Sequence[FieldSpec],
+                       net_fields: Callable[[nn.Module, torch.Tensor, list[FieldSpec]], dict[str, torch.Tensor]],
+                       variables: Sequence[str]) -> dict[str, torch.Tensor]:
+    """Fields of ``model`` from the fields of ``model.net`` (via ``net_fields``) by the Leibniz rule."""
+    n = net_fields(model.net, points, net_specs(specs, variables))
+    return combine_fields(model, points, specs, n, variables)

@@ -36,7 +36,7 @@ def bench():
 def test_tiny_benchmark_runs_both_peers(bench, tmp_path, capsys):
     out = tmp_path / "vs_deepxde.md"
     argv = ["--repeats", "1", "--adam-steps", "20", "--lbfgs-steps", "5", "--domain", "60", "--boundary", "8",
-            "--initial", "16", "--markdown", str(out)]
+            "--initial", "16", "--tune-malloc", "--markdown", str(out)]
     np_state, py_state = np.random.get_state(), random.getstate()
     try:
         with torch.random.fork_rng(devices=[]):  # deepxde's set_random_seed reseeds the global RNGs
@@ -51,7 +51,8 @@ def test_tiny_benchmark_runs_both_peers(bench, tmp_path, capsys):
             assert math.isfinite(run[key]) and run[key] > 0, (run["peer"], key, run[key])
         assert 1 <= run["lbfgs_iters"] <= 2 * 5 and run["lbfgs_evals"] >= run["lbfgs_iters"]
         assert run["rel_l2"] < 2.0
-    assert res["settings"]["ours_interior"] == 60 + 8 + 16
+        assert math.isfinite(run["adam_faults"]) and run["adam_faults"] >= 0
+    assert res["settings"]["ours_interior"] == 60 + 8 + 16 and res["settings"]["tune_malloc"] is True
     assert math.isfinite(res["ratio_adam_ms"]) and res["ratio_adam_ms"] > 0
     assert math.isfinite(res["ratio_lbfgs_s"]) and res["ratio_lbfgs_s"] > 0
     text = out.read_text(encoding="utf-8")
