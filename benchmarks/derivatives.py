@@ -163,6 +163,8 @@ def main(argv=None) -> int:
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
+    ap.add_argument("--tune-malloc", action="store_true",
+                    help="pinn_mrepu.allocator.tune_malloc first (as the solve CLI does): no per-step page faults")
     ap.add_argument("--no-compile", dest="compile", action="store_false", help="skip the torch.compile engine")
     ap.add_argument("--compile-budget", type=float, default=120.0,
                     help="seconds; once one compile takes longer, the compiled engine is skipped for the rest")
@@ -171,6 +173,11 @@ def main(argv=None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.tune_malloc:
+        from pinn_mrepu.allocator import tune_malloc
+
+        if not tune_malloc():
+            raise SystemExit("--tune-malloc: glibc mallopt is not available on this system")
     if args.device == "auto":
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     else:
@@ -212,6 +219,7 @@ def main(argv=None) -> int:
             f"Command: `python {command}`",
             "",
             f"Machine: {machine(device)}; device {device}; dtype {args.dtype}; activation {args.activation}; "
+            f"malloc tuned {args.tune_malloc}; "
             f"init {args.init} (seed 0); medians of {args.repeats} interleaved steps after {args.warmup} warm-up "
             "steps.",
             "",

@@ -13,15 +13,21 @@ with ``s_n = sigma^(n)(z)`` from the activation's closed forms (:meth:`Activatio
 map ``h0 = (x - shift) * scale`` gives first-layer tangents ``z_k = W[:, k] * scale[k]`` (the same for every
 point) and zero higher streams, so the first layer is done in closed form on ``(width,)`` vectors.
 
-The S streams (value first, then first, second and third derivatives) are stacked into one ``(S, N, width)``
-tensor, so each linear layer is a single matrix product ``(S*N, width) @ W^T``.  Only the streams a request
-needs are carried: Burgers (``u, u_x, u_t, u_xx``) carries S = 4 (value, x, t, xx).
+The streams are packed into one ``(rows, width)`` matrix (:class:`_Layout`), so each linear layer is a single
+matrix product ``(rows, width) @ W^T``: first the value rows of every point, then one block per derivative
+stream (value first, then first, second and third derivatives, only those a request needs: Burgers
+``u, u_x, u_t, u_xx`` carries S = 4 streams: value, x, t, xx).  :func:`taylor_fields_many` packs several point
+sets into the same pass: a training loss's residual points carry the streams, and its boundary and initial
+points that need only values ride along as extra value rows, so one step is one network pass instead of one
+per condition (the sets that need derivatives all carry the union of their streams).
 
-For derivatives up to order 2, in eager mode, each hidden activation is one fused :class:`torch.autograd.Function`
-whose backward is written in closed form (it needs sigma''', also a closed form), which saves memory traffic
-and kernel launches.  Order 3 requests, ``torch.compile`` tracing and activations with trainable parameters
-use plain torch operations instead (autograd differentiates the closed forms).  Parameter gradients of any
-loss built on the fields come from one ordinary backward pass through this forward.
+For derivatives up to order 2, in eager mode, the whole network is one :class:`torch.autograd.Function`
+(:class:`_TaylorNet`) whose backward is written in closed form (it needs the third derivative of sigma, also a
+closed form): one autograd node instead of a dozen per layer, and fewer temporaries.  Order 3 requests,
+``torch.compile`` tracing and activations with trainable parameters use plain torch operations on the same
+layout instead (autograd differentiates the closed forms).  Either way the parameter gradient of any loss built
+on the fields is an ordinary first-order backward through this forward, and equals the nested-autograd
+reference to round-off (tests/test_taylor.py, tests/test_taylor_packed.py).
 """
 
 from __future__ import annotations
