@@ -166,3 +166,47 @@ def test_float32_runs():
     assert result.status == "done"
     assert next(solver.model.parameters()).dtype == torch.float32
     assert math.isfinite(solver.evaluate()["rel_l2"])
+
+
+def test_lbfgs_chunks_follow_one_uninterrupted_lbfgs_run_without_extra_evaluations():
+    """The trainer runs L-BFGS in chunks of log_every iterations; each LBFGS.step opens by evaluating the loss at the
+    current point, which the trainer answers from the line search's last evaluation when the parameters are bitwise
+    the same.  The chunked run must equal one uninterrupted torch LBFGS run, with no more loss evaluations."""
+    solver = PINNSolver(tiny("problems/poisson1d.yaml", "train.adam.steps=5", "train.lbfgs.steps=40"))
+    tr = solver.trainer
+    tr.cfg.lbfgs.steps = 0  # Adam only, then the reference run starts from the same state
+    tr.run()
+    start = {k: v.clone() for k, v in solver.model.state_dict().items()}
+    calls = {"n": 0}
+    terms = tr._terms
+
+    def counting(model, points):
+        calls["n"] += 1
+        return terms(model, points)
+
+    # reference: one LBFGS.step of 40 iterations with the trainer's settings and loss
+    c = tr.cfg.lbfgs
+    ref_opt = torch.optim.LBFGS(solver.model.parameters(), lr=c.lr, max_iter=40, max_eval=10_000,
+                                history_size=c.history_size, tolerance_grad=c.tolerance_grad,
+                                tolerance_change=c.tolerance_change, line_search_fn="strong_wolfe")
+
+    def closure():
+        ref_opt.zero_grad(set_to_none=True)
+        loss = tr.loss.total(counting(solver.model, tr.points))
+        loss.backward()
+        return loss
+
+    ref_opt.step(closure)
+    ref_params = [p.detach().clone() for p in solver.model.parameters()]
+    ref_evals = calls["n"]
+    assert ref_opt.state[next(solver.model.parameters())]["n_iter"] == 40
+
+    solver.model.load_state_dict(start)
+    calls["n"] = 0
+    tr._terms = counting
+    tr.cfg.lbfgs.steps = 40
+    result = tr.run()  # phase is lbfgs now: 4 chunks of 10 iterations
+    assert result.status == "done" and tr.lbfgs_step == 40, result.message
+    assert calls["n"] == ref_evals  # without the reuse: ref_evals + 3 (one per later chunk)
+    for p, q in zip(solver.model.parameters(), ref_params):
+        assert torch.equal(p.detach(), q)
