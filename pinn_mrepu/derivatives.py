@@ -145,12 +145,9 @@ def compute_fields(
     Raises:
         ValueError: unknown engine, output or variable.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine: got {engine!r}, must be one of {', '.join(sorted(ENGINES))}")
+    _check_engine(engine)
     variables = tuple(variables)
-    if points.ndim != 2 or points.shape[1] != len(variables):
-        raise ValueError(f"points: got shape {tuple(points.shape)}, must be (N, {len(variables)}) for variables {variables}")
-    specs = [parse_field(n, variables, outputs) for n in dict.fromkeys(names)]
+    specs = _parse_request(points, names, variables, outputs)
     if all(not s.output or not s.order for s in specs):  # values only (e.g. Dirichlet terms): a plain forward
         with torch.set_grad_enabled(create_graph and torch.is_grad_enabled()):
             y = model(points)
@@ -184,8 +181,7 @@ def compute_fields_many(
     derivative streams, and the condition points alongside); other engines evaluate the sets one by one.
     Arguments and errors as in :func:`compute_fields`.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine: got {engine!r}, must be one of {', '.join(sorted(ENGINES))}")
+    _check_engine(engine)
     if engine != "taylor" or len(requests) < 2:
         return [compute_fields(model, p, names, variables=variables, outputs=outputs, engine=engine,
                                create_graph=create_graph) for p, names in requests]
@@ -193,17 +189,25 @@ def compute_fields_many(
     from .transforms import OutputTransform, combine_fields, net_specs
 
     variables = tuple(variables)
-    parsed = []
-    for points, names in requests:
-        if points.ndim != 2 or points.shape[1] != len(variables):
-            raise ValueError(f"points: got shape {tuple(points.shape)}, must be (N, {len(variables)}) for variables "
-                             f"{variables}")
-        parsed.append((points, [parse_field(n, variables, outputs) for n in dict.fromkeys(names)]))
+    parsed = [(points, _parse_request(points, names, variables, outputs)) for points, names in requests]
     if isinstance(model, OutputTransform):  # the engine sees the bare network; the transform is applied here
         nets = taylor_fields_many(model.net, [(p, net_specs(sp, variables)) for p, sp in parsed], outputs=("u",),
                                   create_graph=create_graph)
         return [combine_fields(model, p, sp, n, variables) for (p, sp), n in zip(parsed, nets)]
     return taylor_fields_many(model, parsed, outputs=tuple(outputs), create_graph=create_graph)
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"engine: got {engine!r}, must be one of {', '.join(sorted(ENGINES))}")
+
+
+def _parse_request(points: torch.Tensor, names: Iterable[str], variables: tuple[str, ...],
+                   outputs: Sequence[str]) -> list[FieldSpec]:
+    """Check the shape of ``points`` against ``variables`` and parse ``names`` (duplicates dropped)."""
+    if points.ndim != 2 or points.shape[1] != len(variables):
+        raise ValueError(f"points: got shape {tuple(points.shape)}, must be (N, {len(variables)}) for variables {variables}")
+    return [parse_field(n, variables, outputs) for n in dict.fromkeys(names)]
 
 
 def required_order(names: Iterable[str], variables: Sequence[str], outputs: Sequence[str] = ("u",)) -> int:
