@@ -3,11 +3,11 @@
 PyTorch's CPU tensors come from ``malloc``.  With glibc's defaults a block above the mmap threshold (128 KiB to
 start with; it adapts) is mapped fresh from the kernel and returned on ``free``, and the heap top is trimmed
 back to the kernel once more than the trim threshold is free.  A PINN step allocates and frees dozens of
-0.2-1 MiB tensors, so every step page-faults its whole working set back in and the kernel zeroes each page:
-measured on this project's 2-core VM (Burgers, 3 x 20 tanh, 3 020 points, float32, 1 thread), ~3 000 minor page
-faults and ~11 ms of system time per Adam step, against 0 and 0 ms with :func:`tune_malloc`, which cut the
-step's wall time by more than half (``benchmarks/vs_deepxde.py --tune-malloc``).  The same holds for any
-PyTorch code in the process (DeepXDE's steps in the benchmark speed up too).
+0.2-1 MiB tensors, so a process can page-fault its working set back in every step, the kernel zeroing each
+page.  Measured on this project's 2-core VM (``python benchmarks/page_faults.py --rounds 3``: Burgers, 3 x 20
+tanh, 3 020 points, float32, 1 thread, fresh processes): 633 minor page faults, 2.1 ms of system time and
+12.0 ms per Adam step by default, against 1 fault, 0 ms and 8.1 ms with :func:`tune_malloc` (0.67x).  Whether
+a process falls into this depends on what it allocated before; the tuning applies to any PyTorch code in it.
 
 This changes process-wide allocator settings, so the library never calls it on import: the ``solve`` /
 ``pinn-mrepu`` command line calls it at start-up (it owns its process), and API users may call it themselves.
