@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from pinn_mrepu.report import cpu_model
+from pinn_mrepu.storage import cpu_model
 
-from pinn_mrepu.config import load_config
+from pinn_mrepu.validation import load_config
 from pinn_mrepu.runs import run_to_folder
 
 TARGETS = {"burgers": 1e-3, "heat": 1e-4, "poisson1d": 1e-4, "poisson2d": 1e-4}

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 
 from pinn_mrepu.criticality import critical_init
-from pinn_mrepu.criticality_ensembles import empirical_kernels
-from pinn_mrepu.criticality_plots import write_criticality_figures
-from pinn_mrepu.criticality_report import criticality_report
+from pinn_mrepu.criticality.ensembles import empirical_kernels
+from pinn_mrepu.criticality.plots import write_criticality_figures
+from pinn_mrepu.criticality.report import criticality_report
 
 ACTS = [("mrepu", {"p": 1}), ("mrepu", {"p": 2}), ("mrepu", {"p": 3}), ("repu", {"p": 2}), ("repu", {"p": 3}),
         ("tanh", {}), ("relu", {}), ("gelu", {}), ("silu", {}), ("sin", {})]

@@ -34,10 +34,10 @@ import time
 
 import torch
 
-from pinn_mrepu.report import cpu_model
+from pinn_mrepu.storage import cpu_model
 
 from pinn_mrepu.derivatives import compute_fields
-from pinn_mrepu.networks import MLP
+from pinn_mrepu.nn import MLP
 
 PROBLEMS = {
     # name: (variables, fields, input bounds, number of Taylor streams)
@@ -164,7 +164,7 @@ def main(argv=None) -> int:
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     ap.add_argument("--tune-malloc", action="store_true",
-                    help="pinn_mrepu.allocator.tune_malloc first (as the solve CLI does): no per-step page faults")
+                    help="pinn_mrepu.training.allocator.tune_malloc first (as the solve CLI does): no per-step page faults")
     ap.add_argument("--no-compile", dest="compile", action="store_false", help="skip the torch.compile engine")
     ap.add_argument("--compile-budget", type=float, default=120.0,
                     help="seconds; once one compile takes longer, the compiled engine is skipped for the rest")
@@ -174,7 +174,7 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.tune_malloc:
-        from pinn_mrepu.allocator import tune_malloc
+        from pinn_mrepu.training.allocator import tune_malloc
 
         if not tune_malloc():
             raise SystemExit("--tune-malloc: glibc mallopt is not available on this system")

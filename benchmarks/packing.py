@@ -1,7 +1,7 @@
 """One packed Taylor pass for all point sets vs one pass per set: ms per training step (loss + gradient).
 
 DeepXDE's Burgers setup (3 x 20 tanh, Glorot normal, float32): 2 780 residual points with u, u_x, u_t, u_xx
-and 80 + 160 condition points with u only.  ``packed`` is what :class:`pinn_mrepu.losses.PINNLoss` does
+and 80 + 160 condition points with u only.  ``packed`` is what :class:`pinn_mrepu.training.PINNLoss` does
 (:func:`pinn_mrepu.derivatives.compute_fields_many`: one network pass); ``per set`` calls
 :func:`~pinn_mrepu.derivatives.compute_fields` once per set (three passes; value-only sets take a plain
 forward).  Steps alternate between the two; medians of process CPU time.
@@ -17,10 +17,10 @@ import time
 
 import torch
 
-from pinn_mrepu.allocator import tune_malloc
+from pinn_mrepu.training.allocator import tune_malloc
 from pinn_mrepu.derivatives import compute_fields, compute_fields_many
-from pinn_mrepu.networks import MLP
-from pinn_mrepu.report import cpu_model
+from pinn_mrepu.nn import MLP
+from pinn_mrepu.storage import cpu_model
 
 VARS = ("x", "t")
 NU = 0.01 / torch.pi

@@ -18,9 +18,9 @@ import sys
 
 STEP = """
 import json, resource, sys, time, torch
-from pinn_mrepu.allocator import tune_malloc
+from pinn_mrepu.training.allocator import tune_malloc
 from pinn_mrepu.derivatives import compute_fields_many
-from pinn_mrepu.networks import MLP
+from pinn_mrepu.nn import MLP
 if sys.argv[1] == "tuned":
     assert tune_malloc()
 torch.set_num_threads(1)

@@ -5,7 +5,7 @@ t in [0, 0.99] (its ``TimeDomain(0, 0.99)``), u(x, 0) = -sin(pi x), u(+-1, t) = 
 20 tanh neurons, Glorot normal weights and zero biases; 2540 domain, 80 boundary and 160 initial points; Adam with
 lr 1e-3 for 15000 steps, then L-BFGS; float32.  pinn_mrepu runs the same problem from ``problems/burgers.yaml``
 with overrides (see :func:`ours_overrides`).  Both are scored by the relative L2 error against the exact Cole-Hopf
-solution (:func:`pinn_mrepu.references.burgers_solution`) on the standard 256 x 100 grid x = linspace(-1, 1, 256),
+solution (:func:`pinn_mrepu.physics.references.burgers_solution`) on the standard 256 x 100 grid x = linspace(-1, 1, 256),
 t = 0, 0.01, ..., 0.99.
 
 Fairness (read before quoting a number):
@@ -74,7 +74,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pinn_mrepu.report import cpu_model
+from pinn_mrepu.storage import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 NU = 0.01 / math.pi
@@ -124,7 +124,7 @@ def _window_ms(times: list[float]) -> tuple[float, float]:
 
 def evaluation_grid() -> tuple[np.ndarray, np.ndarray]:
     """The standard 256 x 100 grid as points ``(25600, 2)`` (columns x, t) and the exact solution ``(25600,)``."""
-    from pinn_mrepu.references import burgers_solution
+    from pinn_mrepu.physics.references import burgers_solution
 
     x = np.linspace(-1.0, 1.0, 256)
     t = np.linspace(0.0, T_END, 100)
@@ -304,7 +304,7 @@ def run_benchmark(*, repeats: int = 1, adam_steps: int = 15000, lbfgs_steps: int
     Args:
         ours_interior: pinn_mrepu's interior points (default ``domain + boundary + initial``: DeepXDE's residual
             point count).
-        tune_malloc: call :func:`pinn_mrepu.allocator.tune_malloc` first (process-wide: both peers get it, as
+        tune_malloc: call :func:`pinn_mrepu.training.allocator.tune_malloc` first (process-wide: both peers get it, as
             both do under the ``solve`` command line); default: glibc's defaults, as a plain Python process has.
         progress: optional ``callable(str)`` for one line per finished run.
 
@@ -316,7 +316,7 @@ def run_benchmark(*, repeats: int = 1, adam_steps: int = 15000, lbfgs_steps: int
     if threads is not None:
         torch.set_num_threads(int(threads))
     if tune_malloc:
-        from pinn_mrepu.allocator import tune_malloc as _tune
+        from pinn_mrepu.training.allocator import tune_malloc as _tune
 
         if not _tune():
             raise RuntimeError("--tune-malloc: glibc mallopt is not available on this system")
@@ -416,7 +416,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "Adam window: the 'warm-up s' column and the mean, not the median)")
     p.add_argument("--seed", type=int, default=0, help="seed of repeat 0 (repeat r uses seed + r)")
     p.add_argument("--tune-malloc", action="store_true",
-                   help="keep freed memory in the process (pinn_mrepu.allocator.tune_malloc, as the solve CLI does); "
+                   help="keep freed memory in the process (pinn_mrepu.training.allocator.tune_malloc, as the solve CLI does); "
                         "applies to both peers")
     p.add_argument("--markdown", type=Path, default=None, help="append a Markdown section to this file")
     return p.parse_args(argv)

@@ -15,12 +15,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
-from .config import Config, config_from_dict, load_config
-from .losses import PINNLoss
-from .networks import MLP
-from .problem import Problem, build_output_transform, build_problem
-from .training import Trainer, TrainEvent, TrainResult
+from pinn_mrepu.config import Config
+from pinn_mrepu.derivatives import OutputTransform
+from pinn_mrepu.errors import ConfigError
+from pinn_mrepu.nn import MLP
+from pinn_mrepu.physics import Problem, build_output_transform, build_problem
+from pinn_mrepu.storage import save_state, write_config
+from pinn_mrepu.training import PINNLoss, Trainer, TrainEvent, TrainResult
+from pinn_mrepu.validation import config_from_dict, load_config
 
 __all__ = ["PINNSolver", "resolve_device"]
 
@@ -29,8 +33,6 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is a ConfigError."""
-    from .errors import ConfigError
-
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
@@ -66,8 +68,6 @@ class PINNSolver:
                          generator=self.config.train.seed, dtype=self.dtype).to(self.device)
         transform = build_output_transform(self.config, self.problem)
         if transform is not None:
-            from .transforms import OutputTransform
-
             self.model = OutputTransform(self.model, *transform)
         self.loss = PINNLoss(self.problem, self.config.train.weights, engine=self.config.train.derivatives)
         self.trainer = Trainer(self.model, self.loss, self.config.train, device=self.device, dtype=self.dtype,
@@ -131,13 +131,21 @@ class PINNSolver:
     # ---------------------------------------------------------------- persistence
     def save(self, directory: str | Path) -> Path:
         """Write ``config.yaml`` and ``model.pt`` (with the trainer state) into ``directory``."""
-        from .report import save_solver
-
-        return save_solver(self, directory)
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        write_config(directory, self.config)
+        save_state(directory / "model.pt", self.trainer.state_dict())
+        return directory
 
     @classmethod
     def load(cls, directory: str | Path, *, device: str | None = None) -> "PINNSolver":
         """Rebuild a solver from a folder written by :meth:`save` (or by ``solve``); predictions are identical."""
-        from .report import load_solver
-
-        return load_solver(cls, directory, device=device)
+        directory = Path(directory)
+        for name in ("config.yaml", "model.pt"):
+            if not (directory / name).is_file():
+                raise ConfigError("run folder", str(directory), f"must contain {name}")
+        config = config_from_dict(yaml.safe_load((directory / "config.yaml").read_text(encoding="utf-8")))
+        solver = cls(config, device=device)
+        state = torch.load(directory / "model.pt", map_location=solver.device, weights_only=False)
+        solver.trainer.load_state_dict(state)
+        return solver

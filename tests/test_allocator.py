@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pinn_mrepu.allocator import tune_malloc
+from pinn_mrepu.training.allocator import tune_malloc
 
 glibc = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="needs glibc")
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "page_faults.py"

@@ -12,11 +12,11 @@ import pytest
 import yaml
 from scipy.stats import mannwhitneyu
 
-from pinn_mrepu import runs as runs_module
-from pinn_mrepu import sweeps as cmp
+from pinn_mrepu.runs import folders as runs_module
+from pinn_mrepu.sweeps import plan as cmp
 from pinn_mrepu.cli import main
 from pinn_mrepu.sweeps import compare, parse_activations, parse_int_list, plan_sweep
-from pinn_mrepu.compare_stats import CSV_COLUMNS, format_markdown, group_summary, mann_whitney_tests
+from pinn_mrepu.sweeps.stats import CSV_COLUMNS, format_markdown, group_summary, mann_whitney_tests
 from pinn_mrepu.errors import ConfigError
 
 TINY = ["network.width=8", "train.points.interior=64", "train.adam.steps=20", "train.lbfgs.steps=5",
@@ -223,7 +223,7 @@ def test_cli_local_pool_two_jobs(poisson, tmp_path, capsys):
     assert header == list(CSV_COLUMNS) and len(rows) == 4
     assert {(r["activation"], r["activation_params"], r["seed"], r["status"]) for r in rows} == {
         ("mrepu", "p=2", "0", "done"), ("mrepu", "p=2", "1", "done"), ("tanh", "", "0", "done"), ("tanh", "", "1", "done")}
-    assert {int(r["threads"]) for r in rows} == {max(1, cmp._cpus() // 2)}
+    assert {int(r["threads"]) for r in rows} == {max(1, cmp.cpus() // 2)}
     for name in ("rel_l2_vs_depth.png", "loss_curves.png", "fields_mrepu.png", "fields_tanh.png", "sweep.yaml"):
         assert (out / name).is_file(), name
     for r in rows:

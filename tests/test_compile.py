@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pinn_mrepu import PINNSolver
-from pinn_mrepu.config import load_config
+from pinn_mrepu.validation import load_config
 from pinn_mrepu.errors import ConfigError
 
 TINY = ["train.adam.steps=20", "train.lbfgs.steps=10", "network.init=lecun_normal", "network.activation=tanh",

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from pinn_mrepu.conditions import CONDITIONS, ConditionBatch, Dirichlet, Initial, Neumann, Periodic
+from pinn_mrepu.physics.conditions import CONDITIONS, ConditionBatch, Dirichlet, Initial, Neumann, Periodic
 from pinn_mrepu.derivatives import compute_fields
-from pinn_mrepu.domains import Domain, Interval, Rectangle
-from pinn_mrepu.expressions import parse_expression
+from pinn_mrepu.physics.domains import Domain, Interval, Rectangle
+from pinn_mrepu.config.expressions import parse_expression
 
 F64 = torch.float64
 

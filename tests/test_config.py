@@ -7,10 +7,10 @@ import copy
 import pytest
 import yaml
 
-from pinn_mrepu.config import (Config, ProblemConfig, apply_overrides, config_from_dict, load_config,
-                               read_yaml)
+from pinn_mrepu.config import Config, ProblemConfig, apply_overrides, read_yaml
+from pinn_mrepu.validation import config_from_dict, load_config
 from pinn_mrepu.errors import ConfigError
-from pinn_mrepu.problem import build_problem
+from pinn_mrepu.physics.problem import build_problem
 
 PROBLEMS = ["burgers", "heat", "poisson1d", "poisson2d"]
 _BASE: dict[str, dict] = {}

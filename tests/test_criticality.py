@@ -17,8 +17,8 @@ from pinn_mrepu.criticality import (
     kernel_recursion,
     susceptibilities,
 )
-from pinn_mrepu.criticality_ensembles import empirical_kernels
-from pinn_mrepu.criticality_report import criticality_report
+from pinn_mrepu.criticality.ensembles import empirical_kernels
+from pinn_mrepu.criticality.report import criticality_report
 from pinn_mrepu.errors import ConfigError
 
 KS = np.array([1e-6, 1e-3, 0.1, 1.0, 3.7, 50.0])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pinn_mrepu import derivatives
+from pinn_mrepu.derivatives import autograd as derivatives
 from pinn_mrepu.derivatives import compute_fields, parse_field, required_order
-from pinn_mrepu.networks import MLP
+from pinn_mrepu.nn import MLP
 
 F64 = torch.float64
 

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from pinn_mrepu.domains import SAMPLERS, Domain, Interval, Rectangle, TimeInterval, sample_unit
+from pinn_mrepu.physics.domains import SAMPLERS, Domain, Interval, Rectangle, TimeInterval, sample_unit
 
 
 def _box2d_time() -> Domain:

@@ -1,4 +1,4 @@
-"""Tests of pinn_mrepu.expressions: safe parsing and torch evaluation of configuration expressions."""
+"""Tests of pinn_mrepu.config.expressions: safe parsing and torch evaluation of configuration expressions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from pinn_mrepu.errors import ConfigError
-from pinn_mrepu.expressions import Expression, parse_expression
+from pinn_mrepu.config.expressions import Expression, parse_expression
 
 XT = ("x", "t")
 RNG = np.random.default_rng(0)

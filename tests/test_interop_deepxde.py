@@ -23,7 +23,7 @@ from pinn_mrepu.interop.deepxde import (  # noqa: E402
     mrepu,
     require_deepxde,
 )
-from pinn_mrepu.networks import MLP  # noqa: E402
+from pinn_mrepu.nn import MLP  # noqa: E402
 
 
 def _fnn(sizes, act, init="zeros"):

@@ -9,7 +9,7 @@ import torch
 
 from pinn_mrepu.activations import MRePU
 from pinn_mrepu.errors import ConfigError
-from pinn_mrepu.networks import INITS, MLP, layer_variances
+from pinn_mrepu.nn import INITS, MLP, layer_variances
 
 F64 = torch.float64
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from pinn_mrepu.config import load_config
+from pinn_mrepu.validation import load_config
 from pinn_mrepu.derivatives import compute_fields
-from pinn_mrepu.expressions import parse_expression
-from pinn_mrepu.pdes import PDES, Burgers, Heat, Poisson, get_pde
-from pinn_mrepu.problem import build_problem
+from pinn_mrepu.config.expressions import parse_expression
+from pinn_mrepu.physics.pdes import PDES, Burgers, Heat, Poisson, get_pde
+from pinn_mrepu.physics.problem import build_problem
 
 F64 = torch.float64
 GLOROT = ["network.init=glorot_normal"]  # keep these tests independent of the critical-init machinery

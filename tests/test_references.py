@@ -9,7 +9,7 @@ import pytest
 from scipy import integrate
 
 from pinn_mrepu.errors import ConfigError
-from pinn_mrepu.references import (
+from pinn_mrepu.physics.references import (
     BURGERS_DEFAULT_NODES,
     burgers_grid,
     burgers_solution,

@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from pinn_mrepu.derivatives import compute_fields, parse_field
-from pinn_mrepu.networks import MLP
-from pinn_mrepu.taylor import taylor_fields
+from pinn_mrepu.nn import MLP
+from pinn_mrepu.derivatives.taylor import taylor_fields
 
 RTOL = 1e-10
 ACTIVATIONS = [

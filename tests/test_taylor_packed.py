@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from pinn_mrepu.derivatives import compute_fields, compute_fields_many, parse_field
-from pinn_mrepu.expressions import parse_expression
-from pinn_mrepu.networks import MLP
-from pinn_mrepu.taylor import taylor_fields_many
-from pinn_mrepu.transforms import OutputTransform
+from pinn_mrepu.config.expressions import parse_expression
+from pinn_mrepu.nn import MLP
+from pinn_mrepu.derivatives.taylor import taylor_fields_many
+from pinn_mrepu.derivatives.transforms import OutputTransform
 
 RTOL = 1e-10
 VARS = ("x", "t")

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from pinn_mrepu import PINNSolver
-from pinn_mrepu.config import load_config
+from pinn_mrepu.validation import load_config
 from pinn_mrepu.runs import resume_folder, run_to_folder
 
 

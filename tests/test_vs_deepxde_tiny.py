@@ -62,7 +62,7 @@ def test_tiny_benchmark_runs_both_peers(bench, tmp_path, capsys):
 
 
 def test_overrides_reproduce_the_deepxde_example(bench):
-    from pinn_mrepu.config import load_config
+    from pinn_mrepu.validation import load_config
 
     overrides = bench.ours_overrides(seed=3, adam_steps=7, lbfgs_steps=9, interior=2780, boundary=80, initial=160)
     cfg = load_config(SCRIPT.parents[1] / "problems" / "burgers.yaml", overrides)

@@ -47,8 +47,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..activations import Activation, MRePU, get_activation
-from ..criticality import critical_init
+from pinn_mrepu.activations import Activation, MRePU, get_activation
+from pinn_mrepu.criticality import critical_init
 
 __all__ = ["require_deepxde", "mrepu", "critical_variances", "apply_critical_init",
            "critical_initializer", "fnn"]

@@ -1,0 +1,95 @@
+"""``solve PROBLEM.yaml``: train one PINN into a run folder and print its summary.
+
+Exit status: 0 done, 1 training failed (e.g. non-finite loss), 2 bad input, 130 interrupted (SIGINT/SIGTERM; the
+run folder then holds a checkpoint that ``solve --resume DIR`` continues).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pinn_mrepu.errors import ConfigError
+from pinn_mrepu.runs import default_run_dir, resume_folder, run_to_folder
+from pinn_mrepu.validation import load_config
+
+from .common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, StopFlag
+
+__all__ = ["add_solve_arguments", "run_solve"]
+
+
+def _progress(quiet: bool):
+    """A tqdm bar (phase, step, loss, ETA) on a terminal; nothing when quiet or not a TTY."""
+    if quiet or not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def callback(event) -> None:
+        bar = bars.get(event.phase)
+        if bar is None:
+            for other in bars.values():
+                other.close()
+            bar = bars[event.phase] = tqdm(total=event.total, desc=event.phase, unit="step", dynamic_ncols=True,
+                                           leave=True)
+        bar.n = min(event.step, event.total)
+        bar.set_postfix(loss=f"{event.loss:.3e}", refresh=False)
+        bar.refresh()
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+
+    return callback, close
+
+
+def add_solve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("problem", nargs="?", help="problem YAML file (e.g. problems/burgers.yaml); omit with --resume")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set network.depth=7 (repeatable)")
+    p.add_argument("--activation", help="shorthand for --set network.activation=NAME (resets activation_params)")
+    p.add_argument("--out", help="run folder (default results/runs/<problem>-<activation>-<timestamp>)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override train.device")
+    p.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run_solve(args: argparse.Namespace) -> int:
+    stop = StopFlag()
+    callback, close = _progress(args.quiet)
+    try:
+        if args.resume:
+            if args.problem or args.overrides or args.activation:
+                raise ConfigError("--resume", args.resume, "takes its config from the run folder; give no PROBLEM, --set or --activation")
+            stop.install()
+            outcome = resume_folder(args.resume, device=args.device, callback=callback, should_stop=stop)
+        else:
+            if not args.problem:
+                raise ConfigError("problem", None, "a problem YAML file is required (or --resume DIR)")
+            overrides = list(args.overrides)
+            if args.activation:
+                overrides.insert(0, f"network.activation={args.activation}")
+            config = load_config(args.problem, overrides)
+            out = args.out or default_run_dir(config)
+            stop.install()
+            outcome = run_to_folder(config, out, overwrite=args.overwrite, device=args.device, callback=callback,
+                                    should_stop=stop)
+    except ConfigError as exc:
+        close()
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    close()
+    m, r = outcome.metrics, outcome.result
+    print(f"{r.status}: {r.message}")
+    print(f"  rel L2 error     {m.get('rel_l2', float('nan')):.3e}")
+    print(f"  max abs error    {m.get('max_abs_error', float('nan')):.3e}")
+    print(f"  mean |residual|  {m.get('mean_abs_residual', float('nan')):.3e}")
+    print(f"  steps            adam {r.adam_steps}, lbfgs {r.lbfgs_steps}")
+    print(f"  wall time        {r.wall_time_s:.1f} s on {m.get('device')}")
+    print(f"  results          {outcome.directory}")
+    if r.status == "interrupted":
+        print(f"  resume with      solve --resume {outcome.directory}")
+        return EXIT_INTERRUPTED
+    return EXIT_OK if r.status == "done" else EXIT_FAILED

@@ -1,0 +1,7 @@
+"""Networks: the MLP and its initialisation schemes (activations are :mod:`pinn_mrepu.activations`)."""
+
+from .init import INITS as INITS
+from .init import layer_variances as layer_variances
+from .mlp import MLP as MLP
+
+__all__ = ["MLP", "INITS", "layer_variances"]

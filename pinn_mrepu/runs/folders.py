@@ -1,0 +1,112 @@
+"""One complete run into a folder: train (or resume), checkpoint, evaluate, write metrics/history/figures.
+
+This is what ``solve`` does and what every run of a ``compare`` sweep is.  Nothing already computed is lost:
+the trainer state is checkpointed atomically to ``model.pt`` (with ``history.csv``) every
+``train.checkpoint_every`` steps and whenever training stops (done, failed, interrupted), and an existing run
+folder is refused unless ``overwrite`` (or ``resume``) is given.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from pinn_mrepu.config import Config
+from pinn_mrepu.errors import ConfigError
+from pinn_mrepu.solver import PINNSolver
+from pinn_mrepu.storage import cpu_model, save_state, write_config, write_history, write_metrics
+from pinn_mrepu.training import TrainEvent, TrainResult
+
+__all__ = ["RunOutcome", "run_to_folder", "default_run_dir", "resume_folder"]
+
+
+@dataclass
+class RunOutcome:
+    """Where a run went, how training ended and the metrics written to ``metrics.json``."""
+
+    directory: Path
+    result: TrainResult
+    metrics: dict
+
+
+def default_run_dir(config: Config, root: str | Path = "results/runs") -> Path:
+    """``results/runs/<problem>-<activation>-<timestamp>``."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return Path(root) / f"{config.name}-{config.network.activation}-{stamp}"
+
+
+def _prepare(directory: Path, *, overwrite: bool) -> None:
+    if directory.exists() and any(directory.iterdir()):
+        if not overwrite:
+            raise ConfigError("--out", str(directory), "already holds a run; pass --overwrite to replace it or --resume to continue it")
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+
+
+def _metrics(solver: PINNSolver, result: TrainResult) -> dict:
+    m = solver.evaluate() if result.history or result.status == "done" else {}
+    cfg = solver.config
+    return {
+        "problem": cfg.name, "pde": cfg.problem.pde, "activation": cfg.network.activation,
+        "activation_params": dict(cfg.network.activation_params), "width": cfg.network.width,
+        "depth": cfg.network.depth, "init": cfg.network.init,
+        **m,
+        "wall_time_s": result.wall_time_s, "adam_steps": result.adam_steps, "lbfgs_steps": result.lbfgs_steps,
+        "status": result.status, "message": result.message, "device": str(solver.device),
+        "device_name": torch.cuda.get_device_name(solver.device) if solver.device.type == "cuda" else cpu_model(),
+        "dtype": cfg.train.dtype, "seed": cfg.train.seed, "derivatives": cfg.train.derivatives,
+        "torch_version": torch.__version__, "threads": torch.get_num_threads(),
+    }
+
+
+def _finish(solver: PINNSolver, directory: Path, *, figures: bool) -> RunOutcome:
+    result = solver.train()
+    metrics = _metrics(solver, result)
+    write_metrics(directory, metrics)
+    if figures and result.history:
+        from .plots import plot_fields, plot_loss, save_figure
+
+        points, axes = solver.evaluation_grid()
+        pred = solver.predict(points).ravel()
+        exact = solver.problem.exact(points) if solver.problem.exact is not None else None
+        title = f"{solver.config.name}, {solver.config.network.activation}: rel L2 {metrics.get('rel_l2', float('nan')):.2e}"
+        save_figure(plot_fields(axes, solver.problem.variables, pred, exact, title=title), directory / "solution.png")
+        save_figure(plot_loss(result.history, title=solver.config.name), directory / "loss.png")
+    return RunOutcome(directory, result, metrics)
+
+
+def _checkpointer(directory: Path) -> Callable[[dict], None]:
+    def write(state: dict) -> None:
+        save_state(directory / "model.pt", state)
+        write_history(directory, state["history"])
+
+    return write
+
+
+def run_to_folder(config: Config, directory: str | Path, *, overwrite: bool = False, device: str | None = None,
+                  callback: Callable[[TrainEvent], None] | None = None,
+                  should_stop: Callable[[], bool] | None = None, figures: bool = True) -> RunOutcome:
+    """Train ``config`` from scratch into ``directory`` (refused if it holds a run, unless ``overwrite``)."""
+    directory = Path(directory)
+    solver = PINNSolver(config, device=device, callback=callback, should_stop=should_stop)  # validate before writing
+    _prepare(directory, overwrite=overwrite)
+    solver.trainer.checkpoint = _checkpointer(directory)
+    write_config(directory, solver.config)
+    return _finish(solver, directory, figures=figures)
+
+
+def resume_folder(directory: str | Path, *, device: str | None = None,
+                  callback: Callable[[TrainEvent], None] | None = None,
+                  should_stop: Callable[[], bool] | None = None, figures: bool = True) -> RunOutcome:
+    """Continue the run in ``directory`` from its last checkpoint to its configured step counts."""
+    directory = Path(directory)
+    solver = PINNSolver.load(directory, device=device)
+    solver.trainer.callback = callback or (lambda event: None)
+    solver.trainer.should_stop = should_stop or (lambda: False)
+    solver.trainer.checkpoint = _checkpointer(directory)
+    return _finish(solver, directory, figures=figures)

@@ -1,0 +1,206 @@
+"""Activation x depth x seed sweeps: planning, execution (local process pool or Ray), resume, summaries.
+
+This module drives the sweep; planning is :mod:`.plan`, one run (reuse/resume/train, errors recorded)
+:mod:`.execute` and the in-process / process-pool / Ray executors :mod:`.executors`.
+
+    records = compare("problems/burgers.yaml", activations="mrepu,tanh,repu", p="2,3", depths="3,5,7,10",
+                      seeds="0-4", jobs=4, out="results/compare/burgers-deep")
+
+Every run is an ordinary ``solve`` run folder, ``<out>/runs/<label>-d<depth>-s<seed>/``, written by
+:func:`pinn_mrepu.runs.run_to_folder` from the problem with the sweep's overrides plus
+``network.activation``, ``network.activation_params``, ``network.depth`` and ``train.seed``.  The sweep folder
+also holds ``sweep.yaml`` (the definition), ``summary.csv`` (one row per run, the records returned),
+``summary.md`` (statistics, see :mod:`.stats`) and figures (:mod:`.plots`).
+
+Resume policy (re-running the same command with the same ``out``):
+
+- a run whose ``metrics.json`` says ``done`` or ``failed`` and whose ``config.yaml`` equals the planned config
+  is reused, not rerun (a failure is a result: rerunning would fail the same way);
+- a run with status ``interrupted`` or without ``metrics.json`` (the sweep was stopped or killed) continues from
+  its ``model.pt`` checkpoint with :func:`pinn_mrepu.runs.resume_folder` when the folder holds one for the planned
+  config (the trainer resumes bit-for-bit); otherwise, or if resuming raises, it starts again from scratch;
+- a run with status ``error`` (an exception, e.g. out of memory) or a stale config is redone from scratch.
+
+A run never crashes the sweep: a non-finite loss is status ``failed`` (message from the trainer), any exception
+inside a run is status ``error`` with its message (traceback in the run's ``error.txt``).  Stopping
+(``should_stop`` returning True, or an interrupted run) lets running runs checkpoint, writes the summaries of
+what finished and returns; unstarted runs are listed with status ``pending``.  The library never prints; it
+reports through ``progress(CompareEvent)``.
+
+Executors.  ``local`` with ``jobs=1`` trains in the calling process (its torch thread setting is left alone);
+with ``jobs > 1`` it uses a ``ProcessPoolExecutor`` with the ``spawn`` start method (safe with torch; a script
+calling :func:`compare` then needs the usual ``if __name__ == "__main__":`` guard), each worker using
+``cpus // workers`` torch threads and ignoring SIGINT (the sweep asks workers to stop through a ``.stop`` file
+in the sweep folder, so an interrupted run still checkpoints).  ``ray`` submits every run as a
+``@ray.remote(num_cpus=k)`` task with ``k = min(CPUs of the largest node, cluster CPUs // jobs)`` torch threads,
+to the Ray instance already initialised in the process, else ``ray.init(address=address)`` (a new local instance
+when ``address`` is None).  Ray workers must be able to import ``pinn_mrepu`` and, on a multi-node cluster, the
+sweep folder must be on a filesystem shared by all nodes (run folders are written by the workers; the summary
+is built from the records the tasks return, the figures and resume need the run folders).
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pinn_mrepu.config import Config
+from pinn_mrepu.errors import ConfigError
+from pinn_mrepu.storage import atomic_write, cpu_model
+
+from .execute import record, reusable_record
+from .executors import EXECUTORS, import_ray, run_local, run_ray
+from .plan import RunSpec, SweepPlan, compact, cpus, plan_sweep
+from .stats import write_summaries
+
+__all__ = ["CompareEvent", "compare"]
+
+
+@dataclass
+class CompareEvent:
+    """Progress: ``completed`` of ``total`` runs; ``record`` of the run just finished (None at the start, when
+    ``completed`` counts the runs reused from an earlier invocation)."""
+
+    completed: int
+    total: int
+    record: dict | None = None
+
+
+def _prepare_out(plan: SweepPlan, definition: dict) -> None:
+    out = plan.out
+    old_path = out / "sweep.yaml"
+    if old_path.is_file():
+        try:
+            old = yaml.safe_load(old_path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            old = {}
+        same = old.get("overrides") == plan.overrides and (
+            old.get("problem") == plan.problem or Path(str(old.get("problem"))).resolve() == Path(plan.problem).resolve())
+        if not same:
+            raise ConfigError("--out", str(out), "holds a sweep of another problem or other --set overrides "
+                              "(see its sweep.yaml); choose another --out")
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError("--out", str(out), "exists and holds no sweep.yaml; choose a new or empty folder")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(old_path, yaml.safe_dump(definition, sort_keys=False))
+
+
+def _machine() -> str:
+    import torch  # noqa: PLC0415 - version string only
+
+    cpu = cpu_model()
+    return (f"{cpu} ({platform.system()} {platform.release()}, {cpus()} CPUs), Python {platform.python_version()}, "
+            f"torch {torch.__version__}")
+
+
+def compare(problem_path_or_config: str | Path | Config, *, activations: str | Sequence[str],
+            p: str | int | Sequence[int] | None = None, depths: str | int | Sequence[int],
+            seeds: str | int | Sequence[int], overrides: Sequence[str] = (), jobs: int = 1,
+            executor: str = "local", address: str | None = None, out: str | Path | None = None,
+            progress: Callable[[CompareEvent], None] | None = None,
+            should_stop: Callable[[], bool] | None = None, figures: bool = True,
+            run_figures: bool = False) -> list[dict]:
+    """Run (or resume) the sweep activations x depths x seeds on a problem and write its summaries.
+
+    Args:
+        problem_path_or_config: problem YAML file or a :class:`~pinn_mrepu.config.Config`.
+        activations: ``"mrepu,tanh,repu"`` or ``"mrepu:2,mrepu:3,tanh"`` (or a list of such items).
+        p: powers for the power activations (``mrepu``, ``repu``) given without ``:p``, e.g. ``"2,3"``.
+        depths: e.g. ``"3,5,7,10"`` or ``[3, 5]``; seeds: ``"0-4"``, ``"0,1,5"`` or a list.
+        overrides: ``--set`` items applied to every run (not the swept keys).
+        jobs: concurrent runs; executor: ``local`` (process pool; in-process for ``jobs=1``) or ``ray``.
+        address: Ray cluster address (``ray`` only; None starts a local Ray unless one is initialised).
+        out: the sweep folder (default ``results/compare/<problem>-<timestamp>``).
+        progress: called with a :class:`CompareEvent` at the start and after every run.
+        should_stop: polled while running; True stops the sweep (running runs checkpoint, status interrupted).
+        figures: write the sweep figures; run_figures: also each run's solution.png and loss.png.
+
+    Returns:
+        one record per planned run (the rows of ``summary.csv``), in plan order.
+
+    Raises:
+        ConfigError: bad input, detected before anything runs.
+    """
+    t0 = time.perf_counter()
+    plan = plan_sweep(problem_path_or_config, activations=activations, p=p, depths=depths, seeds=seeds,
+                      overrides=overrides, out=out)
+    if executor not in EXECUTORS:
+        raise ConfigError("--executor", executor, f"must be one of {', '.join(EXECUTORS)}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigError("--jobs", jobs, "must be an integer >= 1")
+    if address is not None and executor != "ray":
+        raise ConfigError("--address", address, "only applies to --executor ray")
+    if executor == "ray":
+        import_ray()
+    command = plan.command(jobs=jobs, executor=executor, address=address)
+    definition = {"problem": plan.problem, "name": plan.name,
+                  "activations": [{"label": v.label, "activation": v.name, "params": dict(v.params)} for v in plan.variants],
+                  "depths": plan.depths, "seeds": plan.seeds, "overrides": plan.overrides, "command": command}
+    _prepare_out(plan, definition)
+    records: dict[int, dict] = {}
+    index = {spec.run: i for i, spec in enumerate(plan.runs)}
+    for i, spec in enumerate(plan.runs):
+        rec = reusable_record(spec, plan.out)
+        if rec is not None:
+            records[i] = rec
+    reused = len(records)
+    todo = [spec for i, spec in enumerate(plan.runs) if i not in records]
+    report = progress or (lambda event: None)
+    report(CompareEvent(reused, len(plan.runs)))
+    stopped = [False]
+
+    def stop() -> bool:
+        stopped[0] = stopped[0] or bool(should_stop and should_stop())
+        return stopped[0]
+
+    def done(spec: RunSpec, rec: dict) -> None:
+        records[index[spec.run]] = rec
+        stopped[0] = stopped[0] or rec["status"] == "interrupted"
+        report(CompareEvent(len(records), len(plan.runs), rec))
+
+    (plan.out / ".stop").unlink(missing_ok=True)
+    try:
+        if todo and executor == "ray":
+            run_ray(todo, plan.out, jobs, run_figures, stop, done, address)
+        elif todo:
+            run_local(todo, plan.out, jobs, run_figures, stop, done)
+    finally:
+        (plan.out / ".stop").unlink(missing_ok=True)
+        result = [records.get(i) or record(spec, {"status": "pending", "message": "not run (the sweep stopped)"})
+                  for i, spec in enumerate(plan.runs)]
+        _write_outputs(plan, result, command=command, executor=executor, jobs=jobs, reused=reused,
+                       t0=t0, figures=figures)
+    return result
+
+
+def _write_outputs(plan: SweepPlan, records: list[dict], *, command: str, executor: str, jobs: int, reused: int,
+                   t0: float, figures: bool) -> None:
+    counts = {s: sum(r["status"] == s for r in records) for s in ("done", "failed", "error", "interrupted", "pending")}
+    threads = sorted({r["threads"] for r in records if isinstance(r.get("threads"), int)})
+    run_wall = sum(r["wall_time_s"] for r in records if isinstance(r.get("wall_time_s"), float) and math.isfinite(r["wall_time_s"]))
+    notes: list[str] = []
+    if figures and any(r["status"] in ("done", "failed") for r in records):
+        from .plots import write_sweep_figures  # matplotlib, only when figures are drawn
+
+        title = f"{plan.name}: seeds {compact(plan.seeds)}"
+        notes += write_sweep_figures(plan.out, records, title=title)[1]
+    if counts["done"] and not any(r["rel_l2"] is not None and math.isfinite(r["rel_l2"]) for r in records):
+        notes.append("the problem has no exact solution: rel L2 errors and their statistics are n/a")
+    wall = time.perf_counter() - t0
+    meta = {"command": command, "problem": f"{plan.problem} (name {plan.name})",
+            "activations": ", ".join(f"{v.label} ({v.params_text or 'no parameters'})" for v in plan.variants),
+            "depths": ", ".join(map(str, plan.depths)), "seeds": compact(plan.seeds),
+            "overrides": ", ".join(f"`{o}`" for o in plan.overrides) or "none",
+            "runs": f"{len(records)} planned: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+                    + f"; {reused} reused from an earlier invocation",
+            "machine": _machine(), "executor": f"{executor}, jobs {jobs}, torch threads per run "
+                                               f"{', '.join(map(str, threads)) or 'n/a'}",
+            "wall time": f"{wall:.1f} s for this invocation; {run_wall:.1f} s summed over the runs' training",
+            "notes": notes}
+    write_summaries(plan.out, records, meta)

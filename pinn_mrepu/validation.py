@@ -1,0 +1,79 @@
+"""The whole problem file, validated: schema, then the semantic checks that need every stage's registries.
+
+``load_config(path, overrides)`` reads a problem file, applies overrides such as ``"network.depth=7"`` and
+returns a :class:`~pinn_mrepu.config.Config`.  Everything is validated at this boundary: unknown keys (with a
+"did you mean" hint), wrong types, out-of-range values, unknown names (pde, activation, sampler, ...), empty or
+inverted domains and malformed or forbidden expressions each raise :class:`~pinn_mrepu.errors.ConfigError` whose
+one-line message names the field, the value and the rule.
+
+It sits above ``physics``, ``activations`` and ``nn`` (whose registries it checks names against) and below the
+solver, so ``config`` itself stays free of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pinn_mrepu.activations import get_activation
+from pinn_mrepu.config import Config, apply_overrides, build_section, read_yaml
+from pinn_mrepu.errors import ConfigError
+from pinn_mrepu.nn import layer_variances
+from pinn_mrepu.physics import build_output_transform, build_problem
+
+__all__ = ["validate_config", "config_from_dict", "load_config"]
+
+
+def validate_config(config: Config) -> None:
+    """Semantic checks that need more than the schema (problem, activation, init, weights, grid)."""
+    problem = build_problem(config.problem, config.name)
+    net = config.network
+    try:
+        act = get_activation(net.activation, **net.activation_params)
+    except ConfigError as exc:
+        raise exc.with_prefix("network") from None
+    try:
+        layer_variances(net.init, act, [(1, 1)])
+    except ConfigError as exc:
+        raise exc.with_prefix("network") from None
+    build_output_transform(config, problem)
+    if config.train.compile and config.train.derivatives != "taylor":
+        raise ConfigError("train.compile", True, "needs train.derivatives: taylor (nested autograd does not compile)")
+    valid_terms = problem.loss_terms
+    for key, w in config.train.weights.items():
+        if key not in valid_terms:
+            hint = [t for t in valid_terms if t.startswith(str(key)[:3])]
+            raise ConfigError(f"train.weights.{key}", w, f"unknown loss term; valid terms: {', '.join(valid_terms)}"
+                              + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not w >= 0:
+            raise ConfigError(f"train.weights.{key}", w, "must be a number >= 0")
+    grid = config.evaluate.grid
+    if not (isinstance(grid, list) and len(grid) == problem.domain.dim
+            and all(isinstance(g, int) and not isinstance(g, bool) and g >= 2 for g in grid)):
+        raise ConfigError("evaluate.grid", grid, f"must be a list of {problem.domain.dim} integers >= 2, one per coordinate {problem.variables}")
+
+
+def config_from_dict(data: Any) -> Config:
+    """Build and fully validate a :class:`Config` from a nested dict (as read from YAML).
+
+    Raises:
+        ConfigError: on any bad value (see module docstring).
+    """
+    config = build_section(Config, data, "")
+    validate_config(config)
+    return config
+
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] | None = None) -> Config:
+    """Load, override and validate a problem file.
+
+    Args:
+        path: YAML file.
+        overrides: ``["network.depth=7", "train.adam.steps=2000"]``; values are parsed as YAML.
+
+    Raises:
+        ConfigError: one line naming the field, the value and the rule.
+    """
+    data = apply_overrides(read_yaml(path), overrides)
+    data.setdefault("name", Path(path).stem)
+    return config_from_dict(data)
