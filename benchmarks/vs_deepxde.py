@@ -227,11 +227,10 @@ def ours_overrides(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: in
         "train.dtype=float32", "train.device=cpu", f"train.derivatives={derivatives}", f"train.seed={seed}",
         f"train.compile={'true' if compile else 'false'}",
         f"train.points.interior={interior}", f"train.points.boundary={boundary}", f"train.points.initial={initial}",
-        "train.points.sampler=halton", "train.resample_every=0", "train.refine.every=0",
+        "train.points.sampler=halton", "train.resample.every=0", "train.refine.every=0",
         "train.weights={residual: 1.0, initial: 1.0, boundary: 1.0}",
-        f"train.adam.steps={adam_steps}", "train.adam.lr=0.001", "train.adam.decay_rate=1.0",
-        f"train.lbfgs.steps={lbfgs_steps}", "train.lbfgs.history_size=100", "train.lbfgs.tolerance_grad=1e-8",
-        "train.lbfgs.tolerance_change=0",
+        f"train.phases=[{{optimizer: adam, steps: {adam_steps}, lr: 0.001, decay_rate: 1.0}}, "
+        f"{{optimizer: lbfgs, steps: {lbfgs_steps}, history_size: 100, tolerance_grad: 1.0e-8, tolerance_change: 0}}]",
         "evaluate.grid=[256, 100]",
     ]
 
@@ -261,16 +260,13 @@ def run_ours(*, seed: int, adam_steps: int, lbfgs_steps: int, interior: int, bou
     result = solver.train()
     adam_rows = [row for row in result.history if row["phase"] == "adam"]
     adam_wall = adam_rows[-1]["elapsed_s"] if adam_rows else 0.0
-    opt = solver.trainer.optimizer
-    evals = 0
-    if isinstance(opt, torch.optim.LBFGS) and opt.state:
-        evals = int(opt.state[opt.param_groups[0]["params"][0]].get("func_evals", 0))
+    evals = sum(p["evals"] for p in result.phases if p["optimizer"] == "lbfgs")
     pts, exact = grid
     pred = solver.predict(pts)
     note = "" if result.status == "done" and result.message == "finished" else f"{result.status}: {result.message}"
     median_ms, warmup_s = _window_ms(stamps)
     return PeerRun("pinn_mrepu", repeat, seed, adam_steps, adam_wall, median_ms,
-                   1e3 * adam_wall / max(adam_steps, 1), warmup_s, _faults_per_step(faults), int(result.lbfgs_steps), evals,
+                   1e3 * adam_wall / max(adam_steps, 1), warmup_s, _faults_per_step(faults), result.steps_of("lbfgs"), evals,
                    result.wall_time_s - adam_wall, float(result.final_loss), _rel_l2(pred, exact), note)
 
 

@@ -70,8 +70,10 @@ class PINNSolver:
         if transform is not None:
             self.model = OutputTransform(self.model, *transform)
         self.loss = PINNLoss(self.problem, self.config.train.weights, engine=self.config.train.derivatives)
+        ev = self.config.evaluate
         self.trainer = Trainer(self.model, self.loss, self.config.train, device=self.device, dtype=self.dtype,
-                               callback=callback, should_stop=should_stop, checkpoint=checkpoint)
+                               callback=callback, should_stop=should_stop, checkpoint=checkpoint,
+                               monitor=self._monitor() if ev.monitor_every else None, monitor_every=ev.monitor_every)
         self.result: TrainResult | None = None
 
     @classmethod
@@ -101,6 +103,25 @@ class PINNSolver:
     def evaluation_grid(self) -> tuple[np.ndarray, list[np.ndarray]]:
         """The ``evaluate.grid`` tensor-product grid over the domain: ``points (M, d)`` and its axes."""
         return self.problem.domain.grid(self.config.evaluate.grid)
+
+    def _monitor(self) -> Callable[[torch.nn.Module], dict[str, float]] | None:
+        """rel L2 on a fixed random subset of the evaluation grid (``evaluate.monitor_points``), for the history."""
+        if self.problem.exact is None:
+            return None
+        points, _ = self.evaluation_grid()
+        rng = np.random.default_rng(self.config.train.seed + 4243)
+        keep = rng.choice(len(points), size=min(self.config.evaluate.monitor_points, len(points)), replace=False)
+        sub = points[np.sort(keep)]
+        exact = torch.as_tensor(np.asarray(self.problem.exact(sub), dtype=np.float64).ravel(), device=self.device)
+        x = torch.as_tensor(sub, dtype=self.dtype, device=self.device)
+        norm = float(torch.linalg.vector_norm(exact)) or 1.0
+
+        def monitor(model: torch.nn.Module) -> dict[str, float]:
+            with torch.no_grad():
+                u = model(x).reshape(-1).to(torch.float64)
+            return {"rel_l2": float(torch.linalg.vector_norm(u - exact)) / norm}
+
+        return monitor
 
     def evaluate(self) -> dict[str, float]:
         """Accuracy on the evaluation grid and the mean |residual| on fresh interior points.

@@ -18,14 +18,18 @@ from typing import Any
 from pinn_mrepu.activations import get_activation
 from pinn_mrepu.config import Config, apply_overrides, build_section, read_yaml
 from pinn_mrepu.errors import ConfigError
-from pinn_mrepu.nn import layer_variances
+from pinn_mrepu.nn import layer_variances, parameter_count
 from pinn_mrepu.physics import build_output_transform, build_problem
+from pinn_mrepu.training.phases import DENSE, build_phases, dense_bytes
 
 __all__ = ["validate_config", "config_from_dict", "load_config"]
 
 
 def validate_config(config: Config) -> None:
-    """Semantic checks that need more than the schema (problem, activation, init, weights, grid)."""
+    """Semantic checks that need more than the schema (problem, activation, init, phases, weights, grid).
+
+    Resolves ``config.train.phases`` into each phase's options dataclass (defaults filled in).
+    """
     problem = build_problem(config.problem, config.name)
     net = config.network
     try:
@@ -37,6 +41,14 @@ def validate_config(config: Config) -> None:
     except ConfigError as exc:
         raise exc.with_prefix("network") from None
     build_output_transform(config, problem)
+    config.train.phases = build_phases(config.train.phases)
+    n = parameter_count(problem.domain.dim, 1, width=net.width, depth=net.depth)
+    for i, phase in enumerate(config.train.phases):
+        if phase.optimizer in DENSE and dense_bytes(n) > phase.max_memory_mb * 2**20:
+            raise ConfigError(f"train.phases.{i}.optimizer", phase.optimizer,
+                              f"stores a dense {n} x {n} inverse Hessian ({dense_bytes(n) / 2**20:.0f} MiB for {n} "
+                              f"parameters), over max_memory_mb = {phase.max_memory_mb:g}; use lbfgs, a smaller "
+                              f"network, or raise train.phases.{i}.max_memory_mb")
     if config.train.compile and config.train.derivatives != "taylor":
         raise ConfigError("train.compile", True, "needs train.derivatives: taylor (nested autograd does not compile)")
     valid_terms = problem.loss_terms
@@ -69,7 +81,7 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] | None 
 
     Args:
         path: YAML file.
-        overrides: ``["network.depth=7", "train.adam.steps=2000"]``; values are parsed as YAML.
+        overrides: ``["network.depth=7", "train.phases.adam.steps=2000"]``; values are parsed as YAML.
 
     Raises:
         ConfigError: one line naming the field, the value and the rule.

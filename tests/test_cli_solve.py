@@ -24,23 +24,25 @@ def _solve(*args, **kw):
 
 def test_solve_writes_a_complete_run_folder(tmp_path):
     out = tmp_path / "run"
-    proc = _solve("problems/poisson1d.yaml", *TINY, "--set", "train.adam.steps=20", "--set", "train.lbfgs.steps=10",
+    proc = _solve("problems/poisson1d.yaml", *TINY, "--set", "train.phases.adam.steps=20", "--set", "train.phases.lbfgs.steps=10",
                   "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     for name in ("config.yaml", "metrics.json", "history.csv", "model.pt", "solution.png", "loss.png"):
         assert (out / name).is_file(), name
     m = json.loads((out / "metrics.json").read_text())
-    for key in ("rel_l2", "max_abs_error", "mean_abs_residual", "wall_time_s", "adam_steps", "lbfgs_steps",
+    for key in ("rel_l2", "max_abs_error", "mean_abs_residual", "wall_time_s", "steps", "phases",
                 "status", "device", "dtype", "seed", "torch_version"):
         assert key in m, key
-    assert (m["adam_steps"], m["lbfgs_steps"], m["status"]) == (20, 10, "done")
-    assert "rel L2 error" in proc.stdout and str(out) in proc.stdout
+    assert [(p["optimizer"], p["steps"], p["stopped"]) for p in m["phases"]] == [("adam", 20, "completed"),
+                                                                                 ("lbfgs", 10, "completed")]
+    assert (m["steps"], m["status"]) == (30, "done")
+    assert "rel L2 error" in proc.stdout and str(out) in proc.stdout and "lbfgs 10 of 10" in proc.stdout
     header = (out / "history.csv").read_text().splitlines()[0].split(",")
-    assert header == ["step", "phase", "loss", "residual", "boundary", "elapsed_s"]
+    assert header == ["step", "phase", "loss", "residual", "boundary", "lr", "rel_l2", "elapsed_s"]
 
 
 def test_sigint_checkpoints_exits_130_and_resume_matches_uninterrupted(tmp_path):
-    steps = ["--set", "train.adam.steps=600", "--set", "train.lbfgs.steps=20", "--set", "train.checkpoint_every=20"]
+    steps = ["--set", "train.phases.adam.steps=600", "--set", "train.phases.lbfgs.steps=20", "--set", "train.checkpoint_every=20"]
     full = _solve("problems/poisson1d.yaml", *TINY, *steps, "--out", str(tmp_path / "full"))
     assert full.returncode == 0, full.stderr
     out = tmp_path / "cut"
@@ -58,10 +60,12 @@ def test_sigint_checkpoints_exits_130_and_resume_matches_uninterrupted(tmp_path)
     assert "Traceback" not in stderr
     assert "--resume" in stdout
     m = json.loads((out / "metrics.json").read_text())
-    assert m["status"] == "interrupted" and m["adam_steps"] < 600
+    assert m["status"] == "interrupted" and m["steps"] < 620
     resumed = _solve("--resume", str(out), "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     a = json.loads((tmp_path / "full" / "metrics.json").read_text())
     b = json.loads((out / "metrics.json").read_text())
-    for key in ("rel_l2", "max_abs_error", "final_loss", "adam_steps", "lbfgs_steps"):
+    for key in ("rel_l2", "max_abs_error", "final_loss", "steps"):
         assert a[key] == b[key], key
+    drop = lambda phases: [{k: v for k, v in p.items() if k != "wall_time_s"} for p in phases]  # noqa: E731
+    assert drop(a["phases"]) == drop(b["phases"])

@@ -19,7 +19,7 @@ from pinn_mrepu.sweeps import compare, parse_activations, parse_int_list, plan_s
 from pinn_mrepu.sweeps.stats import CSV_COLUMNS, format_markdown, group_summary, mann_whitney_tests
 from pinn_mrepu.errors import ConfigError
 
-TINY = ["network.width=8", "train.points.interior=64", "train.adam.steps=20", "train.lbfgs.steps=5",
+TINY = ["network.width=8", "train.points.interior=64", "train.phases.adam.steps=20", "train.phases.lbfgs.steps=5",
         "evaluate.grid=[101]", "evaluate.residual_points=64", "network.init=lecun_normal", "train.device=cpu"]
 
 
@@ -176,7 +176,7 @@ def test_errors_are_recorded_and_resume_skips_finished_runs(poisson, tmp_path, m
     assert len(calls) == 4 and [e.completed for e in events] == [0, 1, 2, 3, 4] and events[-1].total == 4
     header, rows = _csv(out / "summary.csv")
     assert header == list(CSV_COLUMNS) and len(rows) == 4
-    assert rows[0]["activation"] == "tanh" and rows[0]["adam_steps"] == "20" and rows[0]["lbfgs_steps"] == "5"
+    assert rows[0]["activation"] == "tanh" and rows[0]["steps"] == "25" and rows[0]["phase_steps"] == "adam 20, lbfgs 5"
     assert rows[3]["status"] == "error" and rows[3]["rel_l2"] == ""
     assert float(rows[0]["rel_l2"]) == records[0]["rel_l2"] and rows[0]["width"] == "8"
     mtimes = {r["run"]: (out / r["run"] / "metrics.json").stat().st_mtime_ns for r in records[:3]}
@@ -202,12 +202,12 @@ def test_a_stopped_sweep_resumes_the_interrupted_run_from_its_checkpoint(poisson
     polls = []
     records = compare(poisson, should_stop=lambda: polls.append(1) or len(polls) > 12, **kw)
     assert [r["status"] for r in records] == ["interrupted", "pending"]
-    assert 0 < json.loads((out / records[0]["run"] / "metrics.json").read_text())["adam_steps"] < 20
+    assert 0 < json.loads((out / records[0]["run"] / "metrics.json").read_text())["steps"] < 20
     resumed = _spy(monkeypatch, "resume_folder")
     fresh = _spy(monkeypatch, "run_to_folder")
     final = compare(poisson, **kw)
     assert resumed == [str(out / records[0]["run"])] and fresh == [str(out / records[1]["run"])]
-    assert [(r["status"], r["adam_steps"], r["lbfgs_steps"]) for r in final] == [("done", 20, 5)] * 2
+    assert [(r["status"], r["steps"], r["phase_steps"]) for r in final] == [("done", 25, "adam 20, lbfgs 5")] * 2
 
 
 # ------------------------------------------------------------------------------------------ CLI, local pool
@@ -240,7 +240,7 @@ def test_cli_local_pool_two_jobs(poisson, tmp_path, capsys):
     (["--seeds", "a-b"], "--seeds: got 'a-b'"),
     (["--depths", "0,3"], "--depths: got '0,3'"),
     (["--set", "network.width"], "--set: got 'network.width'"),
-    (["--set", "train.adam.lr=-1"], "train.adam.lr"),
+    (["--set", "train.phases.adam.lr=-1"], "train.phases.0.lr"),
     (["--executor", "dask"], "--executor: got 'dask'"),
     (["--address", "auto"], "--address"),
     (["--jobs", "0"], "--jobs"),

@@ -30,7 +30,7 @@ def _set(path: str, value):
         *keys, last = path.split(".")
         node = d
         for k in keys:
-            node = node.setdefault(k, {})
+            node = node[int(k)] if isinstance(node, list) else node.setdefault(k, {})
         node[last] = value
     return mutate
 
@@ -53,7 +53,7 @@ def _cond_value(text):
 BAD = [
     ("poisson1d", _set("netwrk", {"width": 3}), "netwrk", ["unknown key", "did you mean 'network'"]),
     ("poisson1d", _set("network.widht", 3), "network.widht", ["did you mean 'width'", "3"]),
-    ("poisson1d", _set("train.adam.stesp", 3), "train.adam.stesp", ["did you mean 'steps'"]),
+    ("poisson1d", _set("train.phases.0.stesp", 3), "train.phases.0.stesp", ["did you mean 'steps'"]),
     ("poisson1d", _set("network.width", "abc"), "network.width", ["'abc'", "integer"]),
     ("poisson1d", _set("network.width", 2.5), "network.width", ["2.5", "integer"]),
     ("poisson1d", _set("network.width", True), "network.width", ["True"]),
@@ -103,8 +103,8 @@ BAD = [
     ("poisson1d", _set("train.weights.residul", 1.0), "train.weights.residul", ["did you mean 'residual'"]),
     ("poisson1d", _set("train.weights.initial", 1.0), "train.weights.initial", ["residual, boundary"]),
     ("poisson1d", _set("train.weights.boundary", -1.0), "train.weights.boundary", ["-1.0", ">= 0"]),
-    ("poisson1d", _set("train.adam.lr", 0), "train.adam.lr", ["got 0", "> 0"]),
-    ("poisson1d", _set("train.adam.decay_rate", 1.5), "train.adam.decay_rate", ["1.5", "<= 1"]),
+    ("poisson1d", _set("train.phases.0.lr", 0), "train.phases.0.lr", ["got 0", "> 0"]),
+    ("poisson1d", _set("train.phases.0.decay_rate", 1.5), "train.phases.0.decay_rate", ["1.5", "<= 1"]),
     ("poisson1d", _set("train.dtype", "float16"), "train.dtype", ["'float16'", "float64"]),
     ("poisson1d", _set("train.points.interior", 0), "train.points.interior", ["got 0"]),
     ("poisson1d", _set("train.seed", -3), "train.seed", ["-3"]),
@@ -195,9 +195,9 @@ def test_override_with_bad_value_names_the_field(problems_dir):
 
 def test_overrides_apply(problems_dir):
     cfg = load_config(problems_dir / "poisson1d.yaml",
-                      ["network.init=glorot_normal", "network.depth=7", "train.adam.steps=5", "train.adam.lr=2e-3",
+                      ["network.init=glorot_normal", "network.depth=7", "train.phases.adam.steps=5", "train.phases.adam.lr=2e-3",
                        "problem.conditions.boundary.value=x**3", "evaluate.grid=[11]"])
-    assert cfg.network.depth == 7 and cfg.train.adam.steps == 5 and cfg.train.adam.lr == 2e-3
+    assert cfg.network.depth == 7 and cfg.train.phases[0].steps == 5 and cfg.train.phases[0].lr == 2e-3
     assert cfg.problem.conditions["boundary"]["value"] == "x**3" and cfg.evaluate.grid == [11]
     assert cfg.network.width == 20 and cfg.name == "poisson1d"  # untouched values and name from the file stem
     assert cfg.network.init == "glorot_normal"
@@ -220,9 +220,10 @@ def test_switching_activation_resets_its_params(tmp_path, problems_dir):
 
 def test_apply_overrides_does_not_mutate_its_input():
     data = {"network": {"depth": 3}}
-    out = apply_overrides(data, ["network.depth=5", "train.adam.steps=1"])
+    out = apply_overrides(data, ["network.depth=5", "train.phases.adam.steps=1"])
     assert data == {"network": {"depth": 3}}
-    assert out == {"network": {"depth": 5}, "train": {"adam": {"steps": 1}}}
+    assert out == {"network": {"depth": 5}, "train": {"phases": [{"optimizer": "adam", "steps": 1},
+                                                                 {"optimizer": "lbfgs", "steps": 1000}]}}
 
 
 # ----------------------------------------------------------------------------------------------- round trip
@@ -245,7 +246,7 @@ def test_defaults_fill_missing_sections(problems_dir):
         data.pop(section)
     data["evaluate"] = {"grid": [51]}
     cfg = config_from_dict(data)
-    assert cfg.train.dtype == "float64" and cfg.train.points.sampler == "sobol" and cfg.train.adam.lr == 1e-3
+    assert cfg.train.dtype == "float64" and cfg.train.points.sampler == "sobol" and cfg.train.phases[0].lr == 1e-3
     assert cfg.evaluate.grid == [51]
 
 
@@ -255,7 +256,7 @@ def test_files_load_as_written(problems_dir):
     assert cfg.network.width == 20 and cfg.network.depth == 8 and cfg.network.activation == "tanh"
     assert cfg.network.output_transform == {"base": "-sin(pi*x)", "factor": "t*(1-x**2)"}
     assert cfg.train.points.interior == 4096 and cfg.evaluate.grid == [256, 101]
-    assert cfg.train.adam.decay_rate == 1.0 and isinstance(cfg.train.adam.lr, float)
+    assert cfg.train.phases[0].decay_rate == 1.0 and isinstance(cfg.train.phases[0].lr, float)
 
 
 def test_exponent_floats_without_a_dot(tmp_path, problems_dir):
@@ -264,7 +265,7 @@ def test_exponent_floats_without_a_dot(tmp_path, problems_dir):
     path = tmp_path / "lr.yaml"
     path.write_text(yaml.safe_dump(data).replace("lr: 0.001", "lr: 1e-3"))
     assert "lr: 1e-3" in path.read_text()
-    assert load_config(path).train.adam.lr == 1e-3
-    assert load_config(path, ["train.adam.lr=5E-4"]).train.adam.lr == 5e-4
-    with pytest.raises(ConfigError, match=r"^train\.adam\.lr: got '1e-3'"):  # quoted: still a string
-        load_config(path, ["train.adam.lr='1e-3'"])
+    assert load_config(path).train.phases[0].lr == 1e-3
+    assert load_config(path, ["train.phases.adam.lr=5E-4"]).train.phases[0].lr == 5e-4
+    with pytest.raises(ConfigError, match=r"^train\.phases\.0\.lr: got '1e-3'"):  # quoted: still a string
+        load_config(path, ["train.phases.adam.lr='1e-3'"])

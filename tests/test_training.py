@@ -12,12 +12,13 @@ import torch
 from pinn_mrepu import PINNSolver
 from pinn_mrepu.validation import load_config
 from pinn_mrepu.runs import resume_folder, run_to_folder
+from pinn_mrepu.training.sampling import refine, resample
 
 
 def tiny(path="problems/poisson1d.yaml", *extra):
     """A tiny, fast configuration of a shipped problem."""
     overrides = ["network.width=8", "network.depth=2", "network.init=lecun_normal", "train.points.interior=64",
-                 "train.adam.steps=30", "train.lbfgs.steps=25", "train.checkpoint_every=10", "evaluate.grid=[101]",
+                 "train.phases.adam.steps=30", "train.phases.lbfgs.steps=25", "train.checkpoint_every=10", "evaluate.grid=[101]",
                  "evaluate.residual_points=64", "train.device=cpu", *extra]
     return load_config(path, overrides)
 
@@ -28,21 +29,23 @@ def tiny_heat(*extra):
 
 
 def test_lbfgs_runs_exactly_the_requested_iterations():
-    solver = PINNSolver(tiny("problems/poisson1d.yaml", "train.adam.steps=3", "train.lbfgs.steps=37"))
+    solver = PINNSolver(tiny("problems/poisson1d.yaml", "train.phases.adam.steps=3", "train.phases.lbfgs.steps=37"))
     result = solver.train()
-    assert result.status == "done", result.message
-    assert result.lbfgs_steps == 37
-    state = solver.trainer.optimizer.state[next(solver.model.parameters())]
-    assert state["n_iter"] == 37
-    # the history records the iteration counter, ending at the requested count
-    assert [r["step"] for r in result.history if r["phase"] == "lbfgs"][-1] == 37
+    assert result.status == "done" and result.message == "finished", result.message
+    assert result.steps_of("lbfgs") == 37 and result.steps == 40
+    assert [(p["optimizer"], p["steps"], p["planned"], p["stopped"]) for p in result.phases] == [
+        ("adam", 3, 3, "completed"), ("lbfgs", 37, 37, "completed")]
+    assert result.phases[1]["evals"] >= 37
+    # the history's step counts iterations over all phases, ending at 3 + 37
+    assert [r["step"] for r in result.history if r["phase"] == "lbfgs"][-1] == 40
 
 
 def test_adam_step_count_and_history_columns():
-    result = PINNSolver(tiny_heat("train.lbfgs.steps=0")).train()
-    assert result.adam_steps == 30 and result.lbfgs_steps == 0
+    result = PINNSolver(tiny_heat("train.phases.lbfgs.steps=0")).train()
+    assert result.steps_of("adam") == 30 and result.steps_of("lbfgs") == 0
     row = result.history[-1]
-    assert set(row) == {"step", "phase", "loss", "residual", "initial", "boundary", "elapsed_s"}
+    assert set(row) == {"step", "phase", "loss", "residual", "initial", "boundary", "lr", "rel_l2", "elapsed_s"}
+    assert row["lr"] == 1e-3
     assert row["loss"] == pytest.approx(row["residual"] + row["initial"] + row["boundary"], rel=1e-12)
 
 
@@ -77,7 +80,7 @@ def test_nan_guard_stops_restores_and_names_step_and_term(monkeypatch):
     result = solver.train()
     assert result.status == "failed"
     assert "residual" in result.message and "adam step 16" in result.message
-    assert result.adam_steps == 10  # restored to the last logged finite state
+    assert result.steps_of("adam") == 10  # restored to the last logged finite state
     assert all(torch.isfinite(p).all() for p in solver.model.parameters())
     assert len(result.history) == 1 and math.isfinite(result.history[0]["loss"])
 
@@ -92,15 +95,18 @@ def _stop_after(n):
     return should_stop
 
 
-@pytest.mark.parametrize("stop_at", [17, 31])  # polled once per Adam step, once per L-BFGS chunk of 10
-def test_interrupt_then_resume_reaches_the_uninterrupted_result(tmp_path, stop_at):
-    full = run_to_folder(tiny(), tmp_path / "full", figures=False)
-    cut = run_to_folder(tiny(), tmp_path / "cut", should_stop=_stop_after(stop_at), figures=False)
+@pytest.mark.parametrize("optimizer", ["lbfgs", "ssbroyden"])
+@pytest.mark.parametrize("stop_at", [17, 43])  # polled once per step: in Adam, and in the quasi-Newton phase
+def test_interrupt_then_resume_reaches_the_uninterrupted_result(tmp_path, stop_at, optimizer):
+    cfg = lambda: tiny("problems/poisson1d.yaml", f"train.phases.1={{optimizer: {optimizer}, steps: 25}}",  # noqa: E731
+                       "train.resample.every=20", "train.resample.method=rad", "train.resample.candidates=500")
+    full = run_to_folder(cfg(), tmp_path / "full", figures=False)
+    cut = run_to_folder(cfg(), tmp_path / "cut", should_stop=_stop_after(stop_at), figures=False)
     assert cut.result.status == "interrupted"
     assert (tmp_path / "cut" / "model.pt").is_file() and (tmp_path / "cut" / "history.csv").is_file()
     resumed = resume_folder(tmp_path / "cut", figures=False)
     assert resumed.result.status == "done"
-    assert (resumed.result.adam_steps, resumed.result.lbfgs_steps) == (30, 25)
+    assert (resumed.result.steps_of("adam"), resumed.result.steps_of(optimizer)) == (30, 25)
     for key in ("rel_l2", "max_abs_error", "mean_abs_residual", "final_loss"):
         assert resumed.metrics[key] == full.metrics[key], key
     saved = json.loads((tmp_path / "cut" / "metrics.json").read_text())
@@ -110,7 +116,7 @@ def test_interrupt_then_resume_reaches_the_uninterrupted_result(tmp_path, stop_a
 def test_existing_run_folder_is_not_overwritten(tmp_path):
     from pinn_mrepu.errors import ConfigError
 
-    run_to_folder(tiny("problems/poisson1d.yaml", "train.adam.steps=2", "train.lbfgs.steps=0"), tmp_path / "r",
+    run_to_folder(tiny("problems/poisson1d.yaml", "train.phases.adam.steps=2", "train.phases.lbfgs.steps=0"), tmp_path / "r",
                   figures=False)
     before = (tmp_path / "r" / "metrics.json").read_bytes()
     with pytest.raises(ConfigError, match="--overwrite"):
@@ -119,7 +125,7 @@ def test_existing_run_folder_is_not_overwritten(tmp_path):
 
 
 def test_save_load_round_trip_gives_identical_predictions(tmp_path):
-    solver = PINNSolver(tiny_heat("train.lbfgs.steps=5"))
+    solver = PINNSolver(tiny_heat("train.phases.lbfgs.steps=5"))
     solver.train()
     solver.save(tmp_path / "s")
     same = PINNSolver.load(tmp_path / "s")
@@ -129,8 +135,8 @@ def test_save_load_round_trip_gives_identical_predictions(tmp_path):
 
 
 def test_resampling_and_refinement_change_the_points():
-    solver = PINNSolver(tiny_heat("train.resample_every=10", "train.refine.every=10", "train.refine.add=7",
-                                  "train.refine.candidates=200", "train.lbfgs.steps=0"))
+    solver = PINNSolver(tiny_heat("train.resample.every=10", "train.refine.every=10", "train.refine.add=7",
+                                  "train.refine.candidates=200", "train.phases.lbfgs.steps=0"))
     first = solver.trainer.points.interior.clone()
     solver.train()
     pts = solver.trainer.points
@@ -143,13 +149,34 @@ def test_resampling_and_refinement_change_the_points():
 
 def test_refinement_picks_the_largest_residuals():
     solver = PINNSolver(tiny_heat("train.refine.add=5", "train.refine.candidates=300"))
-    solver.trainer._refine()
+    tr = solver.trainer
+    refine(solver.loss, solver.model, tr.cfg, 0, tr.points, device=tr.device, dtype=tr.dtype)
     added = solver.trainer.points.added
     cand = solver.problem.domain.sample_interior(300, sampler="uniform", seed=0, tag=(10_000,))
     res = solver.loss.residual(solver.model, torch.as_tensor(cand), create_graph=False).abs().squeeze(1)
     top = np.sort(res.numpy())[-5:]
     got = np.sort(solver.loss.residual(solver.model, added, create_graph=False).abs().squeeze(1).numpy())
     np.testing.assert_allclose(got, top, rtol=1e-12)
+
+
+def test_rad_resampling_draws_where_the_residual_is_large_and_is_reproducible():
+    """RAD density |r|^k / mean|r|^k + c: the drawn points have a larger mean |r| than the candidate pool, all lie
+    in the domain, are distinct, and the same (seed, round) draws the same points."""
+    solver = PINNSolver(tiny_heat("train.resample.method=rad", "train.resample.candidates=4000",
+                                  "train.resample.offset=0.0", "train.resample.exponent=2", "train.points.interior=300"))
+    tr = solver.trainer
+    solver.train()  # a trained net: its residual is far from uniform
+    a = resample(solver.loss, solver.model, tr.cfg, 3, tr.points, device=tr.device, dtype=tr.dtype)
+    b = resample(solver.loss, solver.model, tr.cfg, 3, tr.points, device=tr.device, dtype=tr.dtype)
+    assert torch.equal(a.interior, b.interior) and a.interior.shape == (300, 2)
+    assert len(torch.unique(a.interior, dim=0)) == 300
+    lo, hi = solver.problem.domain.lower, solver.problem.domain.upper
+    assert np.all(a.interior.numpy() >= lo) and np.all(a.interior.numpy() <= hi)
+    pool = torch.as_tensor(solver.problem.domain.sample_interior(4000, sampler="uniform", seed=0, tag=(20_003,)))
+    r = lambda x: solver.loss.residual(solver.model, x, create_graph=False).abs().mean()  # noqa: E731
+    assert float(r(a.interior)) > 1.5 * float(r(pool))
+    c = resample(solver.loss, solver.model, tr.cfg, 4, tr.points, device=tr.device, dtype=tr.dtype)
+    assert not torch.equal(a.interior, c.interior)
 
 
 def test_predict_shapes_and_numpy_in_numpy_out():
@@ -168,15 +195,11 @@ def test_float32_runs():
     assert math.isfinite(solver.evaluate()["rel_l2"])
 
 
-def test_lbfgs_chunks_follow_one_uninterrupted_lbfgs_run_without_extra_evaluations():
-    """The trainer runs L-BFGS in chunks of log_every iterations; each LBFGS.step opens by evaluating the loss at the
-    current point, which the trainer answers from the line search's last evaluation when the parameters are bitwise
-    the same.  The chunked run must equal one uninterrupted torch LBFGS run, with no more loss evaluations."""
-    solver = PINNSolver(tiny("problems/poisson1d.yaml", "train.adam.steps=5", "train.lbfgs.steps=40"))
+def test_quasi_newton_evaluations_are_counted_and_none_is_wasted():
+    """Each iteration's evaluations are its line search's; the next iteration reuses the last one (no extra)."""
+    solver = PINNSolver(tiny("problems/poisson1d.yaml", "train.phases.adam.steps=5",
+                             "train.phases.1={optimizer: bfgs, steps: 40}"))
     tr = solver.trainer
-    tr.cfg.lbfgs.steps = 0  # Adam only, then the reference run starts from the same state
-    tr.run()
-    start = {k: v.clone() for k, v in solver.model.state_dict().items()}
     calls = {"n": 0}
     terms = tr._terms
 
@@ -184,29 +207,8 @@ def test_lbfgs_chunks_follow_one_uninterrupted_lbfgs_run_without_extra_evaluatio
         calls["n"] += 1
         return terms(model, points)
 
-    # reference: one LBFGS.step of 40 iterations with the trainer's settings and loss
-    c = tr.cfg.lbfgs
-    ref_opt = torch.optim.LBFGS(solver.model.parameters(), lr=c.lr, max_iter=40, max_eval=10_000,
-                                history_size=c.history_size, tolerance_grad=c.tolerance_grad,
-                                tolerance_change=c.tolerance_change, line_search_fn="strong_wolfe")
-
-    def closure():
-        ref_opt.zero_grad(set_to_none=True)
-        loss = tr.loss.total(counting(solver.model, tr.points))
-        loss.backward()
-        return loss
-
-    ref_opt.step(closure)
-    ref_params = [p.detach().clone() for p in solver.model.parameters()]
-    ref_evals = calls["n"]
-    assert ref_opt.state[next(solver.model.parameters())]["n_iter"] == 40
-
-    solver.model.load_state_dict(start)
-    calls["n"] = 0
     tr._terms = counting
-    tr.cfg.lbfgs.steps = 40
-    result = tr.run()  # phase is lbfgs now: 4 chunks of 10 iterations
-    assert result.status == "done" and tr.lbfgs_step == 40, result.message
-    assert calls["n"] == ref_evals  # without the reuse: ref_evals + 3 (one per later chunk)
-    for p, q in zip(solver.model.parameters(), ref_params):
-        assert torch.equal(p.detach(), q)
+    result = tr.run()
+    assert result.status == "done", result.message
+    assert sum(p["evals"] for p in result.phases) == calls["n"]
+    assert result.phases[1]["evals"] <= 40 * 3  # ~1-2 evaluations per iteration once H has curvature

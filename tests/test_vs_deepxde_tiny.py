@@ -69,9 +69,9 @@ def test_overrides_reproduce_the_deepxde_example(bench):
     assert (cfg.network.activation, cfg.network.width, cfg.network.depth) == ("tanh", 20, 3)
     assert cfg.network.init == "glorot_normal" and cfg.network.normalize_inputs is False
     assert cfg.network.output_transform is None and cfg.network.activation_params == {}
-    assert cfg.train.resample_every == 0 and cfg.train.refine.every == 0
+    assert cfg.train.resample.every == 0 and cfg.train.refine.every == 0
     assert cfg.train.weights == {"residual": 1.0, "initial": 1.0, "boundary": 1.0}
     assert cfg.problem.time == [0, 0.99] and cfg.train.dtype == "float32"
     assert (cfg.train.points.interior, cfg.train.points.boundary, cfg.train.points.initial) == (2780, 80, 160)
-    assert (cfg.train.adam.steps, cfg.train.adam.lr, cfg.train.adam.decay_rate) == (7, 1e-3, 1.0)
-    assert (cfg.train.lbfgs.steps, cfg.train.lbfgs.history_size, cfg.train.lbfgs.tolerance_grad) == (9, 100, 1e-8)
+    assert (cfg.train.phases[0].steps, cfg.train.phases[0].lr, cfg.train.phases[0].decay_rate) == (7, 1e-3, 1.0)
+    assert (cfg.train.phases[1].steps, cfg.train.phases[1].history_size, cfg.train.phases[1].tolerance_grad) == (9, 100, 1e-8)

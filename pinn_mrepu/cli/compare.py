@@ -37,7 +37,7 @@ def add_compare_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--depths", default="3,5,7,10", help="hidden-layer counts, e.g. 3,5,7,10 (default)")
     p.add_argument("--seeds", default="0-4", help="seeds: a range 0-4 (default) or a list 0,1,5")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value in every run, e.g. --set train.adam.steps=2000 (repeatable)")
+                   help="override a config value in every run, e.g. --set train.phases.adam.steps=2000 (repeatable)")
     p.add_argument("--jobs", type=int, default=1, help="concurrent runs (default 1: in this process)")
     p.add_argument("--executor", default="local", help="local (process pool, default) or ray (pip install pinn_mrepu[ray])")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray)")

@@ -86,7 +86,10 @@ def run_solve(args: argparse.Namespace) -> int:
     print(f"  rel L2 error     {m.get('rel_l2', float('nan')):.3e}")
     print(f"  max abs error    {m.get('max_abs_error', float('nan')):.3e}")
     print(f"  mean |residual|  {m.get('mean_abs_residual', float('nan')):.3e}")
-    print(f"  steps            adam {r.adam_steps}, lbfgs {r.lbfgs_steps}")
+    for i, ph in enumerate(r.phases):
+        how = "" if ph["stopped"] == "completed" else f"  ({ph['stopped']})"
+        print(f"  {'phases' if i == 0 else '':16} {ph['optimizer']} {ph['steps']} of {ph['planned']} "
+              f"in {ph['wall_time_s']:.1f} s{how}")
     print(f"  wall time        {r.wall_time_s:.1f} s on {m.get('device')}")
     print(f"  results          {outcome.directory}")
     if r.status == "interrupted":

@@ -15,6 +15,7 @@ from .schema import NetworkConfig as NetworkConfig
 from .schema import ProblemConfig as ProblemConfig
 from .schema import TrainConfig as TrainConfig
 from .schema import build_section as build_section
+from .schema import rule as rule
 
 __all__ = ["Config", "ConditionConfig", "ProblemConfig", "NetworkConfig", "TrainConfig", "EvaluateConfig",
-           "build_section", "apply_overrides", "read_yaml", "Expression", "parse_expression"]
+           "build_section", "rule", "apply_overrides", "read_yaml", "Expression", "parse_expression"]

@@ -15,6 +15,8 @@ import yaml
 
 from pinn_mrepu.errors import ConfigError
 
+from .schema import default_phases
+
 __all__ = ["apply_overrides", "read_yaml", "load_yaml"]
 
 
@@ -50,7 +52,8 @@ def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...] | None) -
 
     Changing ``network.activation`` without also setting ``network.activation_params`` resets the
     parameters to the new activation's defaults (so ``network.activation=tanh`` works on a file written for
-    ``mrepu`` with ``p: 3``).
+    ``mrepu`` with ``p: 3``).  A list element is addressed by position, and a phase of ``train.phases`` also by
+    its optimizer name when it is the only one: ``train.phases.0.lr=1e-3``, ``train.phases.lbfgs.steps=500``.
     """
     data = copy.deepcopy(data) if data else {}
     parsed = [_parse_override(item) for item in overrides or ()]
@@ -58,17 +61,47 @@ def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...] | None) -
     if "network.activation" in paths and not any(p.startswith("network.activation_params") for p in paths):
         if isinstance(data.get("network"), dict):
             data["network"].pop("activation_params", None)
+    if any(p.startswith("train.phases.") for p in paths) and isinstance(data.get("train", {}), dict):
+        train = data.setdefault("train", {})
+        if train.get("phases") is None:  # address the default phases the file relies on
+            train["phases"] = default_phases()
     for item, (keys, value) in zip(overrides or (), parsed):
-        node = data
+        node: Any = data
         for i, k in enumerate(keys[:-1]):
+            where = ".".join(keys[: i + 1])
+            if isinstance(node, list):
+                node = node[_list_index(node, k, where, item)]
+                if not isinstance(node, (dict, list)):
+                    raise ConfigError(where, node, f"is not a mapping, cannot set {item!r}")
+                continue
             nxt = node.get(k)
             if nxt is None:
                 nxt = node[k] = {}
-            if not isinstance(nxt, dict):
-                raise ConfigError(".".join(keys[: i + 1]), nxt, f"is not a mapping, cannot set {item!r}")
+            if not isinstance(nxt, (dict, list)):
+                raise ConfigError(where, nxt, f"is not a mapping, cannot set {item!r}")
             node = nxt
-        node[keys[-1]] = value
+        if isinstance(node, list):
+            node[_list_index(node, keys[-1], ".".join(keys), item)] = value
+        else:
+            node[keys[-1]] = value
     return data
+
+
+def _list_index(items: list, key: str, where: str, item: str) -> int:
+    """``key`` addresses a list element by position (``0``, ``1``, ...) or, in a list of phases, by the
+    ``optimizer`` name of the only phase that has it (``train.phases.adam.steps=20``)."""
+    if key.isdigit():
+        if int(key) < len(items):
+            return int(key)
+        raise ConfigError(where, key, f"is out of range: the list has {len(items)} items, cannot set {item!r}")
+    hits = [j for j, x in enumerate(items) if isinstance(x, dict) and x.get("optimizer") == key]
+    if len(hits) == 1:
+        return hits[0]
+    names = [x.get("optimizer") for x in items if isinstance(x, dict)]
+    rule = (f"names {len(hits)} phases; use the position (0-{len(items) - 1})" if hits else
+            f"must be a position 0-{len(items) - 1}" + (f" or an optimizer of the list ({', '.join(map(str, names))})"
+                                                       if any(names) else ""))
+    raise ConfigError(where, key, f"{rule}, cannot set {item!r}")
 
 
 def read_yaml(path: str | Path) -> dict:

@@ -18,19 +18,21 @@ from typing import Any, Union
 
 from pinn_mrepu.errors import ConfigError
 
-__all__ = ["Config", "ConditionConfig", "ProblemConfig", "NetworkConfig", "PointsConfig", "AdamConfig",
-           "LBFGSConfig", "RefineConfig", "TrainConfig", "EvaluateConfig", "build_section"]
+__all__ = ["Config", "ConditionConfig", "ProblemConfig", "NetworkConfig", "PointsConfig", "ResampleConfig",
+           "RefineConfig", "TrainConfig", "EvaluateConfig", "build_section", "rule"]
 
 
-def _rule(**kw: Any) -> dict[str, Any]:
+def rule(**kw: Any) -> dict[str, Any]:
+    """Field metadata for :func:`build_section`: ``min``, ``gt``, ``max`` bounds and ``choices``."""
     return {"rule": kw}
+
 
 
 @dataclass
 class ConditionConfig:
     """One condition: ``type`` dirichlet|neumann|periodic|initial; ``value`` expression; ``faces`` (boundary or a list of face names)."""
 
-    type: str = field(default="dirichlet", metadata=_rule(choices=("dirichlet", "neumann", "periodic", "initial")))
+    type: str = field(default="dirichlet", metadata=rule(choices=("dirichlet", "neumann", "periodic", "initial")))
     value: Union[str, float] = 0.0
     faces: Union[str, list] = "boundary"
     variable: str = "x"
@@ -49,8 +51,8 @@ class ProblemConfig:
 
 @dataclass
 class NetworkConfig:
-    width: int = field(default=20, metadata=_rule(min=1))
-    depth: int = field(default=4, metadata=_rule(min=1))
+    width: int = field(default=20, metadata=rule(min=1))
+    depth: int = field(default=4, metadata=rule(min=1))
     activation: str = "mrepu"
     activation_params: dict = field(default_factory=dict)
     init: Union[str, dict] = "critical"
@@ -60,56 +62,62 @@ class NetworkConfig:
 
 @dataclass
 class PointsConfig:
-    interior: int = field(default=2000, metadata=_rule(min=1))
-    boundary: int = field(default=200, metadata=_rule(min=0))
-    initial: int = field(default=200, metadata=_rule(min=0))
-    sampler: str = field(default="sobol", metadata=_rule(choices=("uniform", "sobol", "halton", "lhs")))
+    interior: int = field(default=2000, metadata=rule(min=1))
+    boundary: int = field(default=200, metadata=rule(min=0))
+    initial: int = field(default=200, metadata=rule(min=0))
+    sampler: str = field(default="sobol", metadata=rule(choices=("uniform", "sobol", "halton", "lhs")))
+
+
+def default_phases() -> list:
+    """The phases a file without ``train.phases`` gets: 1000 Adam steps, then 1000 L-BFGS iterations."""
+    return [{"optimizer": "adam", "steps": 1000}, {"optimizer": "lbfgs", "steps": 1000}]
 
 
 @dataclass
-class AdamConfig:
-    steps: int = field(default=1000, metadata=_rule(min=0))
-    lr: float = field(default=1e-3, metadata=_rule(gt=0))
-    decay_rate: float = field(default=1.0, metadata=_rule(gt=0, max=1))
-    decay_steps: int = field(default=1000, metadata=_rule(min=1))
+class ResampleConfig:
+    """Redraw the interior points every ``every`` training steps (any phase; 0: never).
 
+    ``method: uniform`` draws a fresh sample with ``train.points.sampler``; ``rad`` (residual-based adaptive
+    distribution, Wu et al. 2023) draws from ``candidates`` uniform points with density
+    |r|^exponent / mean|r|^exponent + offset.
+    """
 
-@dataclass
-class LBFGSConfig:
-    steps: int = field(default=1000, metadata=_rule(min=0))
-    lr: float = field(default=1.0, metadata=_rule(gt=0))
-    history_size: int = field(default=50, metadata=_rule(min=1))
-    tolerance_grad: float = field(default=1e-12, metadata=_rule(min=0))
-    tolerance_change: float = field(default=0.0, metadata=_rule(min=0))
+    every: int = field(default=0, metadata=rule(min=0))
+    method: str = field(default="uniform", metadata=rule(choices=("uniform", "rad")))
+    candidates: int = field(default=50000, metadata=rule(min=1))
+    exponent: float = field(default=1.0, metadata=rule(min=0))
+    offset: float = field(default=1.0, metadata=rule(min=0))
 
 
 @dataclass
 class RefineConfig:
-    every: int = field(default=0, metadata=_rule(min=0))
-    candidates: int = field(default=10000, metadata=_rule(min=1))
-    add: int = field(default=200, metadata=_rule(min=1))
+    every: int = field(default=0, metadata=rule(min=0))
+    candidates: int = field(default=10000, metadata=rule(min=1))
+    add: int = field(default=200, metadata=rule(min=1))
 
 
 @dataclass
 class TrainConfig:
-    seed: int = field(default=0, metadata=_rule(min=0))
-    dtype: str = field(default="float64", metadata=_rule(choices=("float32", "float64")))
-    device: str = field(default="auto", metadata=_rule(choices=("auto", "cpu", "cuda")))
-    derivatives: str = field(default="taylor", metadata=_rule(choices=("autograd", "taylor")))
+    seed: int = field(default=0, metadata=rule(min=0))
+    dtype: str = field(default="float64", metadata=rule(choices=("float32", "float64")))
+    device: str = field(default="auto", metadata=rule(choices=("auto", "cpu", "cuda")))
+    derivatives: str = field(default="taylor", metadata=rule(choices=("autograd", "taylor")))
     compile: bool = False
     points: PointsConfig = field(default_factory=PointsConfig)
-    resample_every: int = field(default=0, metadata=_rule(min=0))
+    resample: ResampleConfig = field(default_factory=ResampleConfig)
     refine: RefineConfig = field(default_factory=RefineConfig)
     weights: dict = field(default_factory=dict)
-    adam: AdamConfig = field(default_factory=AdamConfig)
-    lbfgs: LBFGSConfig = field(default_factory=LBFGSConfig)
-    checkpoint_every: int = field(default=500, metadata=_rule(min=1))
+    phases: list = field(default_factory=default_phases)
+    time_limit_s: float = field(default=0.0, metadata=rule(min=0))
+    checkpoint_every: int = field(default=500, metadata=rule(min=1))
 
 
 @dataclass
 class EvaluateConfig:
     grid: list = field(default_factory=lambda: [256, 101])
-    residual_points: int = field(default=4096, metadata=_rule(min=1))
+    residual_points: int = field(default=4096, metadata=rule(min=1))
+    monitor_every: int = field(default=100, metadata=rule(min=0))
+    monitor_points: int = field(default=2048, metadata=rule(min=1))
 
 
 @dataclass
@@ -159,7 +167,7 @@ def _coerce(tp: Any, value: Any, path: str) -> Any:
     raise ConfigError(path, value, f"must be {wanted}")
 
 
-def _check_rule(value: Any, rule: dict[str, Any], path: str) -> None:
+def _checkrule(value: Any, rule: dict[str, Any], path: str) -> None:
     if "choices" in rule and value not in rule["choices"]:
         raise ConfigError(path, value, f"must be one of {', '.join(rule['choices'])}{_hint(str(value), list(rule['choices']))}")
     kind = "an integer" if isinstance(value, int) else "a number"
@@ -191,6 +199,6 @@ def build_section(cls: type, data: Any, path: str) -> Any:
         sub = f"{path}.{name}" if path else name
         value = _coerce(hints[name], data[name], sub)
         if "rule" in f.metadata:
-            _check_rule(value, f.metadata["rule"], sub)
+            _checkrule(value, f.metadata["rule"], sub)
         kwargs[name] = value
     return cls(**kwargs)

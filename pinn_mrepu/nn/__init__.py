@@ -3,5 +3,6 @@
 from .init import INITS as INITS
 from .init import layer_variances as layer_variances
 from .mlp import MLP as MLP
+from .mlp import parameter_count as parameter_count
 
-__all__ = ["MLP", "INITS", "layer_variances"]
+__all__ = ["MLP", "INITS", "layer_variances", "parameter_count"]

@@ -22,7 +22,12 @@ from pinn_mrepu.activations import Activation, get_activation
 
 from .init import layer_variances
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "parameter_count"]
+
+
+def parameter_count(in_dim: int, out_dim: int = 1, *, width: int, depth: int) -> int:
+    """Weights and biases of an :class:`MLP` with ``depth`` hidden layers of ``width`` neurons."""
+    return (in_dim + 1) * width + (depth - 1) * (width + 1) * width + (width + 1) * out_dim
 
 class MLP(nn.Module):
     """Multilayer perceptron u: R^in_dim -> R^out_dim.

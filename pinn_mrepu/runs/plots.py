@@ -6,6 +6,7 @@ Uses ``matplotlib.figure.Figure`` directly (no pyplot, no global backend state),
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -80,27 +81,51 @@ def plot_fields(axes: Sequence[np.ndarray], variables: Sequence[str], pred: np.n
     return fig
 
 
+def phase_starts(history: Sequence[dict]) -> list[tuple[int, str]]:
+    """``(step before the first row of a phase, optimizer)`` for every phase change in the history."""
+    out, prev = [], None
+    for i, r in enumerate(history):
+        if r["phase"] != prev:
+            out.append((int(history[i - 1]["step"]) if i else 0, str(r["phase"])))
+            prev = r["phase"]
+    return out
+
+
+def _mark_phases(ax, history: Sequence[dict]) -> None:
+    for k, (step, name) in enumerate(phase_starts(history)):
+        if k:
+            ax.axvline(step, color="grey", ls=":", lw=1)
+        ax.text(step, 1.0, f" {name}", va="top", fontsize=8, color="grey", transform=ax.get_xaxis_transform())
+
+
 def plot_loss(history: Sequence[dict], *, title: str = "") -> Figure:
-    """Total loss and each term against the cumulative step (Adam then L-BFGS), log scale."""
-    fig = Figure(figsize=(6.5, 4), layout="constrained")
-    ax = fig.add_subplot(1, 1, 1)
+    """Total loss and each term against the step (all phases), log scale; rel L2 beside it when monitored."""
+    monitored = [r for r in history if isinstance(r.get("rel_l2"), float) and math.isfinite(r["rel_l2"])]
+    fig = Figure(figsize=(11 if monitored else 6.5, 4), layout="constrained")
+    ax = fig.add_subplot(1, 2 if monitored else 1, 1)
     if history:
-        adam_steps = max((r["step"] for r in history if r["phase"] == "adam"), default=0)
-        x = np.array([r["step"] + (adam_steps if r["phase"] == "lbfgs" else 0) for r in history])
-        terms = [k for k in history[0] if k not in ("step", "phase", "elapsed_s")]
+        x = np.array([r["step"] for r in history])
+        skip = ("step", "phase", "elapsed_s", "lr", "rel_l2")
+        terms = [k for k in history[0] if k not in skip]
         for k in terms:
             y = np.array([r.get(k, np.nan) for r in history], dtype=float)
+            if k != "loss" and not np.any(y != 0):  # exactly satisfied (hard constraint): nothing to show
+                continue
             ax.semilogy(x, y, lw=2 if k == "loss" else 1, label=k)
         losses = np.array([r["loss"] for r in history], dtype=float)
         finite = losses[np.isfinite(losses) & (losses > 0)]
-        if finite.size:  # terms satisfied exactly (hard constraints) would otherwise stretch the axis to 1e-32
+        if finite.size:  # terms satisfied to round-off would otherwise stretch the axis to 1e-32
             ax.set_ylim(bottom=max(ax.get_ylim()[0], 1e-4 * float(finite.min())))
-        if adam_steps and any(r["phase"] == "lbfgs" for r in history):
-            ax.axvline(adam_steps, color="grey", ls=":", lw=1)
-            ax.text(adam_steps, ax.get_ylim()[1], " L-BFGS", va="top", fontsize=8, color="grey")
+        _mark_phases(ax, history)
         ax.legend(fontsize=8)
-    ax.set_xlabel("step (Adam, then L-BFGS iterations)")
+    ax.set_xlabel("step (iterations of all phases)")
     ax.set_ylabel("loss")
+    if monitored:
+        ax2 = fig.add_subplot(1, 2, 2)
+        ax2.semilogy([r["step"] for r in monitored], [r["rel_l2"] for r in monitored], color="C3")
+        _mark_phases(ax2, history)
+        ax2.set_xlabel("step (iterations of all phases)")
+        ax2.set_ylabel("rel L2 error (evaluation subset)")
     if title:
-        ax.set_title(title)
+        fig.suptitle(title, fontsize=10)
     return fig

@@ -43,6 +43,16 @@ def _same_config(directory: Path, config: dict) -> bool:
     return saved == yaml.safe_load(yaml.safe_dump(config, sort_keys=False))
 
 
+def _phase_steps(metrics: dict) -> str:
+    """``adam 1000, lbfgs 36 (stalled)``: iterations per phase and how a phase that ended early stopped."""
+    phases = metrics.get("phases")
+    if not isinstance(phases, list):
+        return ""
+    return ", ".join(f"{p.get('optimizer')} {p.get('steps')}" + ("" if p.get("stopped") == "completed" else
+                                                               f" ({p.get('stopped')})") for p in phases
+                     if isinstance(p, dict))
+
+
 def record(spec: RunSpec, metrics: dict) -> dict:
     def num(key: str) -> float | None:
         v = metrics.get(key)
@@ -55,7 +65,7 @@ def record(spec: RunSpec, metrics: dict) -> dict:
     return {"problem": spec.config["name"], "activation": spec.variant.label, "activation_name": spec.variant.name,
             "activation_params": spec.variant.params_text, "depth": spec.depth,
             "width": spec.config["network"]["width"], "seed": spec.seed, **{k: num(k) for k in _METRICS},
-            "adam_steps": metrics.get("adam_steps"), "lbfgs_steps": metrics.get("lbfgs_steps"),
+            "steps": metrics.get("steps"), "phase_steps": _phase_steps(metrics),
             "status": status, "message": message,
             "device": metrics.get("device"), "threads": metrics.get("threads"), "run": spec.run}
 

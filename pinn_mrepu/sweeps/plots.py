@@ -68,9 +68,8 @@ def read_history(path: str | Path) -> list[dict]:
 
 
 def cumulative_loss(history: Sequence[Mapping]) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, loss)`` with x the cumulative step: Adam step, then number of Adam steps + L-BFGS iteration."""
-    adam = max((int(r["step"]) for r in history if r["phase"] == "adam"), default=0)
-    x = np.array([int(r["step"]) + (adam if r["phase"] == "lbfgs" else 0) for r in history], dtype=np.int64)
+    """``(x, loss)`` with x the step (iterations over all phases)."""
+    x = np.array([int(r["step"]) for r in history], dtype=np.int64)
     return x, np.array([float(r["loss"]) for r in history], dtype=np.float64)
 
 

@@ -31,8 +31,8 @@ __all__ = ["CSV_COLUMNS", "FAILED", "finished_errors", "group_summary", "mann_wh
 
 #: Columns of ``summary.csv``, in order.
 CSV_COLUMNS = ("problem", "activation", "activation_name", "activation_params", "depth", "width", "seed",
-               "rel_l2", "max_abs_error", "mean_abs_residual", "final_loss", "wall_time_s", "adam_steps",
-               "lbfgs_steps", "status", "message", "device", "threads", "run")
+               "rel_l2", "max_abs_error", "mean_abs_residual", "final_loss", "wall_time_s", "steps",
+               "phase_steps", "status", "message", "device", "threads", "run")
 
 #: Statuses that count as failures.
 FAILED = ("failed", "error")
