@@ -253,9 +253,11 @@ def test_defaults_fill_missing_sections(problems_dir):
 def test_files_load_as_written(problems_dir):
     cfg = load_config(problems_dir / "burgers.yaml", ["network.init=glorot_normal"])
     assert cfg.name == "burgers" and cfg.problem.pde == "burgers" and cfg.problem.time == [0, 1]
-    assert cfg.network.width == 20 and cfg.network.depth == 8 and cfg.network.activation == "tanh"
+    assert cfg.network.width == 20 and cfg.network.depth == 4 and cfg.network.activation == "tanh"
     assert cfg.network.output_transform == {"base": "-sin(pi*x)", "factor": "t*(1-x**2)"}
-    assert cfg.train.points.interior == 4096 and cfg.evaluate.grid == [256, 101]
+    assert cfg.train.points.interior == 8000 and cfg.evaluate.grid == [256, 101]
+    assert (cfg.train.resample.every, cfg.train.resample.method) == (500, "rad")
+    assert [(p.optimizer, p.steps) for p in cfg.train.phases] == [("adam", 1000), ("ssbroyden", 7000)]
     assert cfg.train.phases[0].decay_rate == 1.0 and isinstance(cfg.train.phases[0].lr, float)
 
 

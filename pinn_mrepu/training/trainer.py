@@ -235,13 +235,14 @@ class Trainer:
         state["elapsed"] = self._now(t0)
         return state
 
-    def _current_summary(self, stopped: str, message: str, t0: float) -> list[dict]:
+    def _current_summary(self, stopped: str, message: str) -> list[dict]:
+        """The finished phases plus the one training stopped in (call after ``self.elapsed`` is final)."""
         if self.phase_index >= len(self.phases):
             return list(self.summaries)
         opts = self.phases[self.phase_index]
         return self.summaries + [{"optimizer": opts.optimizer, "steps": self.phase_step, "planned": opts.steps,
                                   "stopped": stopped, "message": message, "evals": self.phase_evals,
-                                  "wall_time_s": self._now(t0) - self.phase_start}]
+                                  "wall_time_s": self.elapsed - self.phase_start}]
 
     # ------------------------------------------------------------------ run
     def run(self) -> TrainResult:
@@ -267,7 +268,7 @@ class Trainer:
             self.load_state_dict(self._good)
         self.elapsed = self._now(t0) if status == "done" else self._good_elapsed()
         self.checkpoint(self.state_dict())
-        phases = self._current_summary(current, message, t0) if current != "completed" else list(self.summaries)
+        phases = self._current_summary(current, message) if current != "completed" else list(self.summaries)
         notes = [p["message"] for p in self.summaries if p["stopped"] in ("stalled", "converged")]
         text = "; ".join([*notes, message] if message else notes) or "finished"
         final = self.history[-1]["loss"] if self.history else math.nan
