@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pinn-mrepu compare problems/burgers.yaml --activations mrepu:2,tanh --depths 7 --seeds 0-4 --jobs "${JOBS:-1}" --quiet \
-  --set train.points.interior=1024 --set train.adam.steps=300 --set train.lbfgs.steps=200 \
+  --set train.points.interior=1024 --set train.resample.every=0 \
+  --set "train.phases=[{optimizer: adam, steps: 300}, {optimizer: lbfgs, steps: 200}]" \
   --set network.init=glorot_normal --out results/criticality/burgers-glorot

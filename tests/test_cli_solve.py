@@ -24,7 +24,7 @@ def _solve(*args, **kw):
 
 def test_solve_writes_a_complete_run_folder(tmp_path):
     out = tmp_path / "run"
-    proc = _solve("problems/poisson1d.yaml", *TINY, "--set", "train.phases.adam.steps=20", "--set", "train.phases.lbfgs.steps=10",
+    proc = _solve("problems/poisson1d.yaml", *TINY, "--set", "train.phases.adam.steps=20", "--set", "train.phases.1={optimizer: lbfgs, steps: 10}",
                   "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     for name in ("config.yaml", "metrics.json", "history.csv", "model.pt", "solution.png", "loss.png"):
@@ -42,7 +42,7 @@ def test_solve_writes_a_complete_run_folder(tmp_path):
 
 
 def test_sigint_checkpoints_exits_130_and_resume_matches_uninterrupted(tmp_path):
-    steps = ["--set", "train.phases.adam.steps=600", "--set", "train.phases.lbfgs.steps=20", "--set", "train.checkpoint_every=20"]
+    steps = ["--set", "train.phases.adam.steps=600", "--set", "train.phases.1={optimizer: lbfgs, steps: 20}", "--set", "train.checkpoint_every=20"]
     full = _solve("problems/poisson1d.yaml", *TINY, *steps, "--out", str(tmp_path / "full"))
     assert full.returncode == 0, full.stderr
     out = tmp_path / "cut"

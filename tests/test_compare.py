@@ -19,7 +19,7 @@ from pinn_mrepu.sweeps import compare, parse_activations, parse_int_list, plan_s
 from pinn_mrepu.sweeps.stats import CSV_COLUMNS, format_markdown, group_summary, mann_whitney_tests
 from pinn_mrepu.errors import ConfigError
 
-TINY = ["network.width=8", "train.points.interior=64", "train.phases.adam.steps=20", "train.phases.lbfgs.steps=5",
+TINY = ["network.width=8", "train.points.interior=64", "train.phases.adam.steps=20", "train.phases.1={optimizer: lbfgs, steps: 5}",
         "evaluate.grid=[101]", "evaluate.residual_points=64", "network.init=lecun_normal", "train.device=cpu"]
 
 

@@ -8,7 +8,7 @@ from pinn_mrepu import PINNSolver
 from pinn_mrepu.validation import load_config
 from pinn_mrepu.errors import ConfigError
 
-TINY = ["train.phases.adam.steps=20", "train.phases.lbfgs.steps=10", "network.init=lecun_normal", "network.activation=tanh",
+TINY = ["train.phases.adam.steps=20", "train.phases.1={optimizer: lbfgs, steps: 10}", "network.init=lecun_normal", "network.activation=tanh",
         "network.width=8", "network.depth=2", "train.points.interior=64", "train.device=cpu"]
 
 

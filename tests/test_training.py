@@ -18,7 +18,7 @@ from pinn_mrepu.training.sampling import refine, resample
 def tiny(path="problems/poisson1d.yaml", *extra):
     """A tiny, fast configuration of a shipped problem."""
     overrides = ["network.width=8", "network.depth=2", "network.init=lecun_normal", "train.points.interior=64",
-                 "train.phases.adam.steps=30", "train.phases.lbfgs.steps=25", "train.checkpoint_every=10", "evaluate.grid=[101]",
+                 "train.phases.adam.steps=30", "train.phases.1={optimizer: lbfgs, steps: 25}", "train.checkpoint_every=10", "evaluate.grid=[101]",
                  "evaluate.residual_points=64", "train.device=cpu", *extra]
     return load_config(path, overrides)
 
@@ -29,7 +29,7 @@ def tiny_heat(*extra):
 
 
 def test_lbfgs_runs_exactly_the_requested_iterations():
-    solver = PINNSolver(tiny("problems/poisson1d.yaml", "train.phases.adam.steps=3", "train.phases.lbfgs.steps=37"))
+    solver = PINNSolver(tiny("problems/poisson1d.yaml", "train.phases.adam.steps=3", "train.phases.1={optimizer: lbfgs, steps: 37}"))
     result = solver.train()
     assert result.status == "done" and result.message == "finished", result.message
     assert result.steps_of("lbfgs") == 37 and result.steps == 40
@@ -41,7 +41,7 @@ def test_lbfgs_runs_exactly_the_requested_iterations():
 
 
 def test_adam_step_count_and_history_columns():
-    result = PINNSolver(tiny_heat("train.phases.lbfgs.steps=0")).train()
+    result = PINNSolver(tiny_heat("train.phases.1={optimizer: lbfgs, steps: 0}")).train()
     assert result.steps_of("adam") == 30 and result.steps_of("lbfgs") == 0
     row = result.history[-1]
     assert set(row) == {"step", "phase", "loss", "residual", "initial", "boundary", "lr", "rel_l2", "elapsed_s"}
@@ -116,7 +116,7 @@ def test_interrupt_then_resume_reaches_the_uninterrupted_result(tmp_path, stop_a
 def test_existing_run_folder_is_not_overwritten(tmp_path):
     from pinn_mrepu.errors import ConfigError
 
-    run_to_folder(tiny("problems/poisson1d.yaml", "train.phases.adam.steps=2", "train.phases.lbfgs.steps=0"), tmp_path / "r",
+    run_to_folder(tiny("problems/poisson1d.yaml", "train.phases.adam.steps=2", "train.phases.1={optimizer: lbfgs, steps: 0}"), tmp_path / "r",
                   figures=False)
     before = (tmp_path / "r" / "metrics.json").read_bytes()
     with pytest.raises(ConfigError, match="--overwrite"):
@@ -125,7 +125,7 @@ def test_existing_run_folder_is_not_overwritten(tmp_path):
 
 
 def test_save_load_round_trip_gives_identical_predictions(tmp_path):
-    solver = PINNSolver(tiny_heat("train.phases.lbfgs.steps=5"))
+    solver = PINNSolver(tiny_heat("train.phases.1={optimizer: lbfgs, steps: 5}"))
     solver.train()
     solver.save(tmp_path / "s")
     same = PINNSolver.load(tmp_path / "s")
@@ -136,7 +136,7 @@ def test_save_load_round_trip_gives_identical_predictions(tmp_path):
 
 def test_resampling_and_refinement_change_the_points():
     solver = PINNSolver(tiny_heat("train.resample.every=10", "train.refine.every=10", "train.refine.add=7",
-                                  "train.refine.candidates=200", "train.phases.lbfgs.steps=0"))
+                                  "train.refine.candidates=200", "train.phases.1={optimizer: lbfgs, steps: 0}"))
     first = solver.trainer.points.interior.clone()
     solver.train()
     pts = solver.trainer.points

@@ -58,6 +58,22 @@ def test_taylor_engine_through_the_transform_matches_autograd():
         torch.testing.assert_close(b[n], a[n], rtol=1e-10, atol=1e-12)
 
 
+def test_fields_through_the_transform_are_the_same_under_no_grad():
+    """Regression: the expressions' derivatives need autograd; under torch.no_grad() they silently became zero."""
+    variables = ("x", "t")
+    net = MLP(2, width=8, depth=2, activation="tanh", init="lecun_normal", dtype=torch.float64)
+    model = OutputTransform(net, parse_expression("-sin(pi*x)", variables=variables),
+                            parse_expression("t*(1-x**2)", variables=variables))
+    pts = torch.rand(16, 2, dtype=torch.float64)
+    names = ["u", "u_x", "u_t", "u_xx"]
+    for engine in ("autograd", "taylor"):
+        ref = compute_fields(model, pts, names, variables=variables, engine=engine, create_graph=False)
+        with torch.no_grad():
+            got = compute_fields(model, pts, names, variables=variables, engine=engine, create_graph=False)
+        for n in names:
+            torch.testing.assert_close(got[n], ref[n], rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("spec", ["{base: 0}", "{base: 0, factor: 1, extra: 2}", "{base: 'foo(x)', factor: 1}"])
 def test_bad_transform_is_a_config_error(spec):
     with pytest.raises(ConfigError, match="network.output_transform"):

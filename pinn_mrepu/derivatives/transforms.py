@@ -39,7 +39,13 @@ class OutputTransform(nn.Module):
 
 
 def _expression_derivatives(fn, x: torch.Tensor, orders: set[tuple[int, ...]]) -> dict[tuple[int, ...], torch.Tensor]:
-    """Derivatives of a coordinate function for every multi-index in ``orders`` (detached)."""
+    """Derivatives of a coordinate function for every multi-index in ``orders`` (detached; also correct when
+    called under ``torch.no_grad()``, which would otherwise turn every derivative into zero)."""
+    with torch.enable_grad():
+        return _expression_derivatives_(fn, x, orders)
+
+
+def _expression_derivatives_(fn, x: torch.Tensor, orders: set[tuple[int, ...]]) -> dict[tuple[int, ...], torch.Tensor]:
     closed = {order[:k] for order in orders for k in range(len(order) + 1)}
     xr = x.detach().clone().requires_grad_(True)
     out: dict[tuple[int, ...], torch.Tensor] = {(): fn(xr)}
