@@ -24,17 +24,20 @@ def _progress(quiet: bool):
         return None, lambda: None
     from tqdm import tqdm
 
-    bars: dict[str, tqdm] = {}
+    bars: dict[int, tqdm] = {}
 
     def callback(event) -> None:
-        bar = bars.get(event.phase)
+        bar = bars.get(event.index)  # one bar per phase (two phases may use the same optimizer)
         if bar is None:
             for other in bars.values():
                 other.close()
-            bar = bars[event.phase] = tqdm(total=event.total, desc=event.phase, unit="step", dynamic_ncols=True,
-                                           leave=True)
+            desc = f"{event.index + 1}/{event.phases} {event.phase}"
+            bar = bars[event.index] = tqdm(total=event.total, desc=desc, unit="step", dynamic_ncols=True, leave=True)
         bar.n = min(event.step, event.total)
-        bar.set_postfix(loss=f"{event.loss:.3e}", refresh=False)
+        post = {"loss": f"{event.loss:.3e}"}
+        if event.rel_l2 is not None:
+            post["rel_l2"] = f"{event.rel_l2:.2e}"
+        bar.set_postfix(post, refresh=False)
         bar.refresh()
 
     def close() -> None:
