@@ -2,7 +2,10 @@
 
 The optimizers are :mod:`pinn_mrepu.optim` (float64 state whatever the network's dtype).  Each iteration is one
 strong-Wolfe line search along ``-H g``; a non-finite trial point shrinks the step, a failed search resets H and
-the phase continues; only ``max_failures`` consecutive failures end it (with a message that says so).
+the phase continues; only ``max_failures`` consecutive failures end it (with a message that says so).  A phase
+also ends, as converged, when the loss has changed by less than 8 machine epsilons of the network's dtype
+(relative) for ``flat_steps`` consecutive iterations (0: never): at that resolution the line searches can only
+burn evaluations (float32 reaches it long before float64).
 
 The optimizer may see a transformed loss (``loss: sqrt`` or ``log`` of the weighted mean-square loss L, with
 gradients ∇√L = ∇L / (2√L) and ∇log L = ∇L / L); the history always records L itself.
@@ -35,6 +38,7 @@ class QuasiNewtonOptions(PhaseOptions):
     max_failures: int = field(default=5, metadata=_rule(min=1))
     tolerance_grad: float = field(default=0.0, metadata=_rule(min=0))
     tolerance_change: float = field(default=0.0, metadata=_rule(min=0))
+    flat_steps: int = field(default=20, metadata=_rule(min=0))
 
 
 @dataclass
@@ -64,6 +68,9 @@ class _QuasiNewtonPhase(Phase):
         self.device = params[0].device
         self.optimizer = self._make(options)
         self._at: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # x, f (loss form), g at the params
+        self._flat = 0  # consecutive iterations whose loss change was below the network dtype's resolution
+        self._prev: float | None = None  # the mean-square loss after the previous iteration
+        self._resolution = 8.0 * torch.finfo(params[0].dtype).eps
 
     def _make(self, options):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -105,23 +112,32 @@ class _QuasiNewtonPhase(Phase):
             match = seen[-1]
             evals += 1
         _, loss, terms = match
-        stop = ""
+        before, self._prev = self._prev, loss
+        stop, converged = "", res.status == "converged"
+        if self.options.flat_steps and before is not None and res.status != RESET:
+            self._flat = self._flat + 1 if abs(loss - before) <= self._resolution * abs(before) else 0
+            if self._flat >= self.options.flat_steps:
+                converged = True
+                res.message = (f"the loss changed by less than {self._resolution:.1e} (relative, the resolution of "
+                               f"{self.params[0].dtype}) for {self._flat} iterations")
         if res.status == RESET and self.optimizer.consecutive_failures >= self.optimizer.max_failures:
             stop = (f"{self.optimizer.consecutive_failures} consecutive line-search failures "
                     f"(last: {res.message or res.status})")
-        note = res.message if res.status != "ok" else ""
-        return PhaseStep(loss, terms, evals + res.evals, stop=stop, converged=res.status == "converged", note=note)
+        note = res.message if res.status != "ok" or converged else ""
+        return PhaseStep(loss, terms, evals + res.evals, stop=stop, converged=converged, note=note)
 
     def points_changed(self) -> None:
         self._at = None  # the loss changed: re-evaluate at the current parameters; H (or the pairs) is kept
+        self._prev, self._flat = None, 0
         self.optimizer.points_changed()
 
     def state_dict(self) -> dict[str, Any]:
         at = None if self._at is None else {"x": self._at[0], "f": self._at[1], "g": self._at[2]}
-        return {"optimizer": self.optimizer.state_dict(), "at": at}
+        return {"optimizer": self.optimizer.state_dict(), "at": at, "flat": self._flat, "prev": self._prev}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
+        self._flat, self._prev = int(state["flat"]), state["prev"]
         at = state["at"]
         self._at = None if at is None else tuple(at[k].to(self.device, torch.float64) for k in ("x", "f", "g"))
 
