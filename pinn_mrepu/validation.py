@@ -20,7 +20,7 @@ from pinn_mrepu.config import Config, apply_overrides, build_section, read_yaml
 from pinn_mrepu.errors import ConfigError
 from pinn_mrepu.nn import layer_variances, parameter_count
 from pinn_mrepu.physics import build_output_transform, build_problem
-from pinn_mrepu.training.phases import DENSE, build_phases, dense_bytes
+from pinn_mrepu.training.phases import DenseOptions, build_phases, dense_bytes
 
 __all__ = ["validate_config", "config_from_dict", "load_config"]
 
@@ -44,7 +44,7 @@ def validate_config(config: Config) -> None:
     config.train.phases = build_phases(config.train.phases)
     n = parameter_count(problem.domain.dim, 1, width=net.width, depth=net.depth)
     for i, phase in enumerate(config.train.phases):
-        if phase.optimizer in DENSE and dense_bytes(n) > phase.max_memory_mb * 2**20:
+        if isinstance(phase, DenseOptions) and dense_bytes(n) > phase.max_memory_mb * 2**20:
             raise ConfigError(f"train.phases.{i}.optimizer", phase.optimizer,
                               f"stores a dense {n} x {n} inverse Hessian ({dense_bytes(n) / 2**20:.0f} MiB for {n} "
                               f"parameters), over max_memory_mb = {phase.max_memory_mb:g}; use lbfgs, a smaller "

@@ -191,11 +191,14 @@ class Trainer:
             refine(self.loss, self.model, c, self.step, self.points, device=self.device, dtype=self.dtype)
             self.runner.points_changed()
 
-    def _end_phase(self, stopped: str, message: str, t0: float) -> None:
+    def _summary(self, stopped: str, message: str, now: float) -> dict:
+        """The current phase's summary (see :class:`TrainResult`), with training time ``now``."""
         opts = self.phases[self.phase_index]
-        self.summaries.append({"optimizer": opts.optimizer, "steps": self.phase_step, "planned": opts.steps,
-                               "stopped": stopped, "message": message, "evals": self.phase_evals,
-                               "wall_time_s": self._now(t0) - self.phase_start})
+        return {"optimizer": opts.optimizer, "steps": self.phase_step, "planned": opts.steps, "stopped": stopped,
+                "message": message, "evals": self.phase_evals, "wall_time_s": now - self.phase_start}
+
+    def _end_phase(self, stopped: str, message: str, t0: float) -> None:
+        self.summaries.append(self._summary(stopped, message, self._now(t0)))
         self.phase_index += 1
         self.phase_step, self.phase_evals, self.phase_start = 0, 0, self._now(t0)
         self.runner = self._make_phase(self.phase_index)
@@ -239,10 +242,7 @@ class Trainer:
         """The finished phases plus the one training stopped in (call after ``self.elapsed`` is final)."""
         if self.phase_index >= len(self.phases):
             return list(self.summaries)
-        opts = self.phases[self.phase_index]
-        return self.summaries + [{"optimizer": opts.optimizer, "steps": self.phase_step, "planned": opts.steps,
-                                  "stopped": stopped, "message": message, "evals": self.phase_evals,
-                                  "wall_time_s": self.elapsed - self.phase_start}]
+        return self.summaries + [self._summary(stopped, message, self.elapsed)]
 
     # ------------------------------------------------------------------ run
     def run(self) -> TrainResult:

@@ -27,13 +27,11 @@ from .quasi_newton import SSBFGSPhase as SSBFGSPhase
 from .quasi_newton import SSBroydenPhase as SSBroydenPhase
 from .quasi_newton import dense_bytes as dense_bytes
 
-__all__ = ["PHASES", "DENSE", "build_phases", "Phase", "PhaseOptions", "PhaseStep", "NonFiniteLoss", "Objective",
+__all__ = ["PHASES", "build_phases", "Phase", "PhaseOptions", "PhaseStep", "NonFiniteLoss", "Objective",
            "Adam", "AdamOptions", "LBFGSPhase", "LBFGSOptions", "BFGSPhase", "SSBFGSPhase", "SSBroydenPhase",
            "DenseOptions", "dense_bytes"]
 
 PHASES: dict[str, type[Phase]] = {cls.name: cls for cls in (Adam, LBFGSPhase, BFGSPhase, SSBFGSPhase, SSBroydenPhase)}
-#: The phases that store a dense n x n matrix (memory-guarded).
-DENSE = ("bfgs", "ssbfgs", "ssbroyden")
 
 
 def build_phases(items: Any, path: str = "train.phases") -> list[PhaseOptions]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +42,7 @@ class Adam(Phase):
             group["lr"] = self.lr(step)
         total, terms = objective()
         if not torch.isfinite(total):
-            bad = [k for k, v in terms.items() if not v == v or abs(v) == float("inf")]
+            bad = [k for k, v in terms.items() if not math.isfinite(v)]
             raise NonFiniteLoss(bad[0] if bad else "total")
         self.optimizer.step()
         return PhaseStep(float(total.detach()), terms)
