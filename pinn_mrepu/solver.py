@@ -3,14 +3,14 @@
     solver = PINNSolver.from_yaml("problems/burgers.yaml", overrides=["network.activation=tanh"])
     result = solver.train()          # TrainResult; never prints
     metrics = solver.evaluate()      # rel_l2, max_abs_error, mean_abs_residual, ...
-    u = solver.predict(points)       # (N, d) -> (N, 1)
+    u = solver.predict(points)       # (N, d) -> (N, n_outputs); columns of points as problem.variables
     solver.save("runs/b1"); same = PINNSolver.load("runs/b1")
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ from pinn_mrepu.nn import MLP
 from pinn_mrepu.physics import Problem, build_output_transform, build_problem
 from pinn_mrepu.storage import save_state, write_config
 from pinn_mrepu.training import PINNLoss, Trainer, TrainEvent, TrainResult
-from pinn_mrepu.validation import config_from_dict, load_config
+from pinn_mrepu.validation import config_from_dict, load_config, validate_config
 
 __all__ = ["PINNSolver", "resolve_device"]
 
@@ -40,6 +40,14 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def _errors(u: np.ndarray, exact: np.ndarray) -> dict[str, float]:
+    """rel L2 (Frobenius over all columns), max and mean |error| of a prediction against the exact values."""
+    err = np.asarray(u, dtype=np.float64) - exact
+    norm = float(np.linalg.norm(exact))
+    return {"rel_l2": float(np.linalg.norm(err) / norm) if norm > 0 else float(np.linalg.norm(err)),
+            "max_abs_error": float(np.max(np.abs(err))), "mean_abs_error": float(np.mean(np.abs(err)))}
+
+
 class PINNSolver:
     """Solve the problem described by ``config`` with a PINN.
 
@@ -49,21 +57,32 @@ class PINNSolver:
         callback: receives :class:`~pinn_mrepu.training.TrainEvent` progress reports.
         should_stop: polled between steps; return True to stop (status ``interrupted``).
         checkpoint: receives the resumable trainer state periodically and on stop.
+        equations: Python residuals ``{name: fn(fields, points) -> (N, 1)}`` (or
+            :class:`~pinn_mrepu.physics.Equation` objects) instead of ``problem.pde``/``problem.equations``;
+            ``fields`` maps names such as ``"u_xx"`` to ``(N, 1)`` tensors (see README "Equations").
     """
 
     def __init__(self, config: Config | dict, *, device: str | None = None,
                  callback: Callable[[TrainEvent], None] | None = None,
                  should_stop: Callable[[], bool] | None = None,
-                 checkpoint: Callable[[dict], None] | None = None):
-        self.config = config if isinstance(config, Config) else config_from_dict(config)
+                 checkpoint: Callable[[dict], None] | None = None,
+                 equations: Mapping[str, object] | None = None):
+        if isinstance(config, Config):
+            if equations is not None:
+                validate_config(config, equations=equations)
+            self.config = config
+        else:
+            self.config = config_from_dict(config, equations=equations)
+        self.equations = equations
         if device is not None:
             self.config.train.device = device
         self.device = resolve_device(self.config.train.device)
         self.dtype = _DTYPES[self.config.train.dtype]
-        self.problem: Problem = build_problem(self.config.problem, self.config.name)
+        self.problem: Problem = build_problem(self.config.problem, self.config.name, equations=equations)
         net = self.config.network
         bounds = (self.problem.domain.lower.tolist(), self.problem.domain.upper.tolist()) if net.normalize_inputs else None
-        self.model = MLP(self.problem.domain.dim, 1, width=net.width, depth=net.depth, activation=net.activation,
+        self.model = MLP(self.problem.domain.dim, len(self.problem.outputs), width=net.width, depth=net.depth,
+                         activation=net.activation,
                          activation_params=net.activation_params, init=net.init, input_bounds=bounds,
                          generator=self.config.train.seed, dtype=self.dtype).to(self.device)
         transform = build_output_transform(self.config, self.problem)
@@ -112,13 +131,13 @@ class PINNSolver:
         rng = np.random.default_rng(self.config.train.seed + 4243)
         keep = rng.choice(len(points), size=min(self.config.evaluate.monitor_points, len(points)), replace=False)
         sub = points[np.sort(keep)]
-        exact = torch.as_tensor(np.asarray(self.problem.exact(sub), dtype=np.float64).ravel(), device=self.device)
+        exact = torch.as_tensor(self.problem.exact_values(sub), device=self.device)
         x = torch.as_tensor(sub, dtype=self.dtype, device=self.device)
         norm = float(torch.linalg.vector_norm(exact)) or 1.0
 
         def monitor(model: torch.nn.Module) -> dict[str, float]:
             with torch.no_grad():
-                u = model(x).reshape(-1).to(torch.float64)
+                u = model(x).to(torch.float64)
             return {"rel_l2": float(torch.linalg.vector_norm(u - exact)) / norm}
 
         return monitor
@@ -127,19 +146,18 @@ class PINNSolver:
         """Accuracy on the evaluation grid and the mean |residual| on fresh interior points.
 
         Returns:
-            ``rel_l2`` (||u - u*||_2 / ||u*||_2), ``max_abs_error``, ``mean_abs_error`` (NaN without an exact
-            solution), ``mean_abs_residual`` and ``final_loss``.
+            ``rel_l2`` (||u - u*||_2 / ||u*||_2 over all outputs together), ``max_abs_error``,
+            ``mean_abs_error`` (NaN without an exact solution), ``mean_abs_residual`` (over all equations),
+            ``final_loss``; for several outputs also ``per_output: {name: {rel_l2, max_abs_error}}``.
         """
         points, _ = self.evaluation_grid()
-        u = self.predict(points).ravel()
-        metrics = {"rel_l2": math.nan, "max_abs_error": math.nan, "mean_abs_error": math.nan}
+        u = self.predict(points)
+        metrics: dict = {"rel_l2": math.nan, "max_abs_error": math.nan, "mean_abs_error": math.nan}
         if self.problem.exact is not None:
-            exact = np.asarray(self.problem.exact(points), dtype=np.float64).ravel()
-            err = u - exact
-            norm = float(np.linalg.norm(exact))
-            metrics["rel_l2"] = float(np.linalg.norm(err) / norm) if norm > 0 else float(np.linalg.norm(err))
-            metrics["max_abs_error"] = float(np.max(np.abs(err)))
-            metrics["mean_abs_error"] = float(np.mean(np.abs(err)))
+            metrics.update(_errors(u, self.problem.exact_values(points)))
+            if len(self.problem.outputs) > 1:
+                exact = self.problem.exact_values(points)
+                metrics["per_output"] = {o: _errors(u[:, i], exact[:, i]) for i, o in enumerate(self.problem.outputs)}
         n = self.config.evaluate.residual_points
         pts = self.problem.domain.sample_interior(n, sampler="uniform", seed=self.config.train.seed + 7919, tag=(99,))
         x = torch.as_tensor(pts, dtype=self.dtype, device=self.device)
@@ -159,14 +177,16 @@ class PINNSolver:
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path, *, device: str | None = None) -> "PINNSolver":
+    def load(cls, directory: str | Path, *, device: str | None = None,
+             equations: Mapping[str, object] | None = None) -> "PINNSolver":
         """Rebuild a solver from a folder written by :meth:`save` (or by ``solve``); predictions are identical."""
         directory = Path(directory)
         for name in ("config.yaml", "model.pt"):
             if not (directory / name).is_file():
                 raise ConfigError("run folder", str(directory), f"must contain {name}")
-        config = config_from_dict(yaml.safe_load((directory / "config.yaml").read_text(encoding="utf-8")))
-        solver = cls(config, device=device)
+        config = config_from_dict(yaml.safe_load((directory / "config.yaml").read_text(encoding="utf-8")),
+                                  equations=equations)
+        solver = cls(config, device=device, equations=equations)
         state = torch.load(directory / "model.pt", map_location=solver.device, weights_only=False)
         solver.trainer.load_state_dict(state)
         return solver

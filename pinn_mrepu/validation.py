@@ -12,6 +12,7 @@ solver, so ``config`` itself stays free of them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +23,17 @@ from pinn_mrepu.nn import layer_variances, parameter_count
 from pinn_mrepu.physics import build_output_transform, build_problem
 from pinn_mrepu.training.phases import DenseOptions, build_phases, dense_bytes
 
-__all__ = ["validate_config", "config_from_dict", "load_config"]
+__all__ = ["validate_config", "config_from_dict", "load_config", "default_grid"]
 
 
-def validate_config(config: Config) -> None:
+def validate_config(config: Config, *, equations: Mapping[str, object] | None = None) -> None:
     """Semantic checks that need more than the schema (problem, activation, init, phases, weights, grid).
 
-    Resolves ``config.train.phases`` into each phase's options dataclass (defaults filled in).
+    Resolves ``config.train.phases`` into each phase's options dataclass (defaults filled in) and a missing
+    ``evaluate.grid`` into the default for the problem's dimension.  ``equations`` are Python residuals given to
+    the solver instead of ``problem.pde``/``problem.equations``.
     """
-    problem = build_problem(config.problem, config.name)
+    problem = build_problem(config.problem, config.name, equations=equations)
     net = config.network
     try:
         act = get_activation(net.activation, **net.activation_params)
@@ -42,7 +45,7 @@ def validate_config(config: Config) -> None:
         raise exc.with_prefix("network") from None
     build_output_transform(config, problem)
     config.train.phases = build_phases(config.train.phases)
-    n = parameter_count(problem.domain.dim, 1, width=net.width, depth=net.depth)
+    n = parameter_count(problem.domain.dim, len(problem.outputs), width=net.width, depth=net.depth)
     for i, phase in enumerate(config.train.phases):
         if isinstance(phase, DenseOptions) and dense_bytes(n) > phase.max_memory_mb * 2**20:
             raise ConfigError(f"train.phases.{i}.optimizer", phase.optimizer,
@@ -59,20 +62,27 @@ def validate_config(config: Config) -> None:
                               + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not w >= 0:
             raise ConfigError(f"train.weights.{key}", w, "must be a number >= 0")
+    if config.evaluate.grid is None:
+        config.evaluate.grid = default_grid(problem.domain.dim)
     grid = config.evaluate.grid
     if not (isinstance(grid, list) and len(grid) == problem.domain.dim
             and all(isinstance(g, int) and not isinstance(g, bool) and g >= 2 for g in grid)):
         raise ConfigError("evaluate.grid", grid, f"must be a list of {problem.domain.dim} integers >= 2, one per coordinate {problem.variables}")
 
 
-def config_from_dict(data: Any) -> Config:
+def default_grid(dim: int) -> list[int]:
+    """``evaluate.grid`` when the file gives none: about 26 000 points, more along the first coordinate."""
+    return {1: [1001], 2: [256, 101], 3: [64, 64, 33]}.get(dim, [12] * dim)
+
+
+def config_from_dict(data: Any, *, equations: Mapping[str, object] | None = None) -> Config:
     """Build and fully validate a :class:`Config` from a nested dict (as read from YAML).
 
     Raises:
         ConfigError: on any bad value (see module docstring).
     """
     config = build_section(Config, data, "")
-    validate_config(config)
+    validate_config(config, equations=equations)
     return config
 
 

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pinn_mrepu"
 #: Bottom to top.  A module may import its own unit (a subpackage or a top-level module) and units of lower
 #: layers only; units within one layer are independent of each other.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "storage", "optim"),
+    ("errors", "storage", "optim", "fields"),
     ("config",),
     ("activations",),
     ("criticality",),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from pinn_mrepu.physics.conditions import CONDITIONS, ConditionBatch, Dirichlet, Initial, Neumann, Periodic
+from pinn_mrepu.physics.conditions import CONDITIONS, ConditionBatch, Dirichlet, Initial, Neumann, Operator, Periodic
 from pinn_mrepu.derivatives import compute_fields
 from pinn_mrepu.physics.domains import Domain, Interval, Rectangle
 from pinn_mrepu.config.expressions import parse_expression
@@ -36,7 +36,8 @@ def _residual(cond, domain, model, n=40, sampler="sobol", seed=0):
 
 
 def test_registry():
-    assert CONDITIONS == {"dirichlet": Dirichlet, "neumann": Neumann, "periodic": Periodic, "initial": Initial}
+    assert CONDITIONS == {"dirichlet": Dirichlet, "neumann": Neumann, "periodic": Periodic, "initial": Initial,
+                          "operator": Operator}
 
 
 @pytest.mark.parametrize("sampler", ["uniform", "sobol", "halton", "lhs"])

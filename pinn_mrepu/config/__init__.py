@@ -4,6 +4,8 @@ Nothing here knows about PDEs, networks or training; the semantic checks across 
 ``load_config`` are in :mod:`pinn_mrepu.validation`.
 """
 
+from .expressions import CONSTANTS as CONSTANTS
+from .expressions import FUNCTIONS as FUNCTIONS
 from .expressions import Expression as Expression
 from .expressions import parse_expression as parse_expression
 from .overrides import apply_overrides as apply_overrides
@@ -18,4 +20,5 @@ from .schema import build_section as build_section
 from .schema import rule as rule
 
 __all__ = ["Config", "ConditionConfig", "ProblemConfig", "NetworkConfig", "TrainConfig", "EvaluateConfig",
-           "build_section", "rule", "apply_overrides", "read_yaml", "Expression", "parse_expression"]
+           "build_section", "rule", "apply_overrides", "read_yaml", "Expression", "parse_expression",
+           "FUNCTIONS", "CONSTANTS"]

@@ -10,6 +10,11 @@ and the tree is walked against a strict whitelist -- numeric literals, the probl
 the constants ``pi`` and ``e``, binary ``+ - * / **``, unary ``+ -``, and one-argument calls of
 ``sin cos tan exp log sqrt tanh sinh cosh abs``.  Anything else raises :class:`~pinn_mrepu.errors.ConfigError`.
 Parameters are plain floats substituted at parse time.
+
+Equations and operator conditions also read **derivative fields** (``u``, ``u_x``, ``v_yy``, ``u_xxxx``): pass
+``fields=`` a predicate that recognises field names; the expression then records the fields it reads
+(:attr:`Expression.fields_used`) and is evaluated as ``expr(points, fields)`` with ``fields`` mapping each name to
+an ``(N, 1)`` tensor.
 """
 
 from __future__ import annotations
@@ -67,19 +72,24 @@ def _constant(value: float) -> _Node:
 class Expression:
     """A parsed, safe expression over named variables; call it on ``(N, len(variables))`` points."""
 
-    def __init__(self, text: str, variables: tuple[str, ...], names_used: frozenset[str], node: _Node):
+    def __init__(self, text: str, variables: tuple[str, ...], names_used: frozenset[str], node: _Node,
+                 fields_used: tuple[str, ...] = ()):
         self.text = text
         self.variables = variables
         self.names_used = names_used
+        self.fields_used = fields_used
         self._node = node
 
     @property
     def is_constant(self) -> bool:
-        """True when no variable is referenced (the value is the same at every point)."""
-        return not (self.names_used & set(self.variables))
+        """True when no variable or field is referenced (the value is the same at every point)."""
+        return not (self.names_used & set(self.variables)) and not self.fields_used
 
-    def __call__(self, points: torch.Tensor) -> torch.Tensor:
-        """Evaluate at ``points`` of shape ``(N, d)``; returns ``(N, 1)`` with the points' dtype and device."""
+    def __call__(self, points: torch.Tensor, fields: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """Evaluate at ``points`` of shape ``(N, d)``; returns ``(N, 1)`` with the points' dtype and device.
+
+        ``fields`` maps every name in :attr:`fields_used` to an ``(N, 1)`` (or ``(N,)``) tensor.
+        """
         if not isinstance(points, torch.Tensor):
             raise TypeError(f"expression {self.text!r}: points must be a torch.Tensor, got {type(points).__name__}")
         d = len(self.variables)
@@ -89,6 +99,11 @@ class Expression:
         if not points.is_floating_point():
             points = points.to(torch.get_default_dtype())
         cols = {name: points[:, i] for i, name in enumerate(self.variables)}
+        if self.fields_used:
+            missing = [k for k in self.fields_used if fields is None or k not in fields]
+            if missing:
+                raise ValueError(f"expression {self.text!r}: needs the fields {', '.join(missing)}")
+            cols.update({k: fields[k].reshape(-1) for k in self.fields_used})
         like = points.new_zeros(())
         out = self._node.fn(cols, like)
         n = points.shape[0]
@@ -107,11 +122,14 @@ class Expression:
 
 
 def parse_expression(text: str | int | float, *, variables: Sequence[str],
-                     params: Mapping[str, float] | None = None, field: str = "expression") -> Expression:
+                     params: Mapping[str, float] | None = None, field: str = "expression",
+                     fields: Callable[[str], bool] | None = None, fields_help: str = "") -> Expression:
     """Parse ``text`` (a string or a real number) into an :class:`Expression` over ``variables``.
 
-    ``params`` maps parameter names to floats substituted at parse time.  Any disallowed construct, unknown
-    name, syntax error or bad value raises :class:`ConfigError` naming ``field``.
+    ``params`` maps parameter names to floats substituted at parse time.  ``fields`` (optional) recognises
+    derivative field names the expression may read; ``fields_help`` describes them in error messages (e.g.
+    ``"u and its derivatives u_x, u_tt, ..."``).  Any disallowed construct, unknown name, syntax error or bad
+    value raises :class:`ConfigError` naming ``field``.
     """
     variables = tuple(variables)
     param_values: dict[str, float] = {}
@@ -122,6 +140,7 @@ def parse_expression(text: str | int | float, *, variables: Sequence[str],
             raise ConfigError(f"params.{name}", value, f"parameter name clashes with the variable {name!r}")
         param_values[str(name)] = float(value)
     allowed = ("must be an expression over " + (", ".join(variables) or "no variables")
+               + (f", the fields {fields_help}" if fields is not None and fields_help else "")
                + (f" (parameters: {', '.join(param_values)})" if param_values else "")
                + " using numbers, pi, e, + - * / **, and " + " ".join(FUNCTIONS))
 
@@ -151,6 +170,7 @@ def parse_expression(text: str | int | float, *, variables: Sequence[str],
         raise fail(shown, f"cannot be parsed ({type(exc).__name__})") from None
 
     used: set[str] = set()
+    fields_used: dict[str, None] = {}
 
     def hint(name: str, candidates: Sequence[str]) -> str:
         close = difflib.get_close_matches(name, list(candidates), n=1)
@@ -181,11 +201,14 @@ def parse_expression(text: str | int | float, *, variables: Sequence[str],
                 return _constant(param_values[name])
             if name in CONSTANTS:
                 return _constant(CONSTANTS[name])
+            if fields is not None and fields(name):
+                fields_used[name] = None
+                return _Node(lambda cols, like: cols[name])
             if name in FUNCTIONS:
                 raise fail(shown, f"{name!r} is a function; call it like {name}(x)")
             known = [*variables, *param_values, *CONSTANTS, *FUNCTIONS]
-            raise fail(shown, f"unknown name {name!r} (variables: {', '.join(variables) or 'none'})"
-                       + hint(name, known))
+            what = f"variables: {', '.join(variables) or 'none'}" + (f"; fields: {fields_help}" if fields_help else "")
+            raise fail(shown, f"unknown name {name!r} ({what})" + hint(name, known))
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
             if op is None:
@@ -223,4 +246,4 @@ def parse_expression(text: str | int | float, *, variables: Sequence[str],
         root = walk(tree.body, 0)
     except RecursionError:
         raise fail(shown, "the expression is nested too deeply") from None
-    return Expression(text, variables, frozenset(used), root)
+    return Expression(text, variables, frozenset(used), root, tuple(fields_used))

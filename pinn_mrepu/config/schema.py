@@ -30,17 +30,31 @@ def rule(**kw: Any) -> dict[str, Any]:
 
 @dataclass
 class ConditionConfig:
-    """One condition: ``type`` dirichlet|neumann|periodic|initial; ``value`` expression; ``faces`` (boundary or a list of face names)."""
+    """One condition (README "Conditions"): ``type`` dirichlet|neumann|periodic|initial|operator.
 
-    type: str = field(default="dirichlet", metadata=rule(choices=("dirichlet", "neumann", "periodic", "initial")))
-    value: Union[str, float] = 0.0
+    ``value`` is the target expression (dirichlet, neumann, initial); ``field`` the constrained field (dirichlet,
+    initial; default: the output's value); ``output`` which output (default: the first; periodic: all);
+    ``faces`` boundary or a list of face names; ``variable`` the periodic coordinate; ``residual`` the
+    expression over fields that must vanish (operator).
+    """
+
+    type: str = field(default="dirichlet", metadata=rule(choices=("dirichlet", "neumann", "periodic", "initial",
+                                                                  "operator")))
+    value: Union[str, float, None] = None
     faces: Union[str, list] = "boundary"
     variable: str = "x"
+    output: Union[str, None] = None
+    field: Union[str, None] = None
+    residual: Union[str, float, None] = None
 
 
 @dataclass
 class ProblemConfig:
-    pde: str = "burgers"
+    """The PDE problem: a built-in ``pde`` (burgers|heat|poisson) or ``equations`` over derivative fields."""
+
+    pde: Union[str, None] = None
+    equations: Union[dict, None] = None
+    outputs: Union[list, None] = None
     params: dict = field(default_factory=dict)
     space: dict = field(default_factory=lambda: {"x": [-1.0, 1.0]})
     time: Union[list, None] = None
@@ -114,7 +128,7 @@ class TrainConfig:
 
 @dataclass
 class EvaluateConfig:
-    grid: list = field(default_factory=lambda: [256, 101])
+    grid: Union[list, None] = None  # None: validation picks a default for the problem's dimension
     residual_points: int = field(default=4096, metadata=rule(min=1))
     monitor_every: int = field(default=100, metadata=rule(min=0))
     monitor_points: int = field(default=2048, metadata=rule(min=1))

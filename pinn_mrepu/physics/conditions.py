@@ -6,14 +6,15 @@ condition holds):
 ==========  =====================================  ==========================================
 type        points                                 residual
 ==========  =====================================  ==========================================
-dirichlet   chosen faces x time                    u - g
+dirichlet   chosen faces x time                    f - g   (f = u, or any field, e.g. u_x)
 neumann     chosen faces x time                    du/dn - g   (outward normal n)
-periodic    face ``v_min`` paired with ``v_max``   [u(min) - u(max); u_v(min) - u_v(max)]
-initial     t = t0                                 u - g
+periodic    face ``v_min`` paired with ``v_max``   [u(min) - u(max); u_v(min) - u_v(max)] per output
+initial     t = t0                                 f - g   (f = u, or a derivative such as u_t)
+operator    chosen faces x time                    any expression over fields (e.g. u_x + u - 1)
 ==========  =====================================  ==========================================
 
 Targets ``g`` are :class:`~pinn_mrepu.config.Expression` objects over the domain's coordinates and are
-evaluated once per sampled batch.
+evaluated once per sampled batch; ``f`` names the constrained field (an output or a derivative of one).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import torch
 
 from .domains import Domain, Face
 
-__all__ = ["Condition", "ConditionBatch", "Dirichlet", "Neumann", "Periodic", "Initial", "CONDITIONS"]
+__all__ = ["Condition", "ConditionBatch", "Dirichlet", "Neumann", "Periodic", "Initial", "Operator", "CONDITIONS"]
 
 
 @dataclass
@@ -89,35 +90,37 @@ class _TargetCondition(Condition):
 
 
 class Dirichlet(_TargetCondition):
-    """u = g on the faces ``on`` (``"boundary"`` for all, or names like ``["x_min", "x_max"]``)."""
+    """f = g on the faces ``on`` (``"boundary"`` for all, or names like ``["x_min", "x_max"]``); ``field`` is
+    the constrained field, ``u`` by default (an output name, or a derivative such as ``u_x``)."""
 
     part = "boundary"
 
-    def __init__(self, value, *, on: Sequence[str] | str = "boundary", name: str = "boundary"):
+    def __init__(self, value, *, on: Sequence[str] | str = "boundary", name: str = "boundary", field: str = "u"):
         super().__init__(value, name=name)
         self.on = on
+        self.field = field
 
     def fields(self, domain: Domain) -> tuple[str, ...]:
-        return ("u",)
+        return (self.field,)
 
     def sample_numpy(self, domain, n, *, sampler, seed, tag):
         pts, _ = domain.sample_faces(n, _faces(domain, self.on), sampler=sampler, seed=seed, tag=tag)
         return self._with_target(pts)
 
     def residual(self, f, batch):
-        return f["u"] - batch.data["target"]
+        return f[self.field] - batch.data["target"]
 
 
 class Neumann(_TargetCondition):
-    """du/dn = g on the faces ``on``, n the outward unit normal."""
+    """d(output)/dn = g on the faces ``on``, n the outward unit normal."""
 
     part = "boundary"
 
     def __init__(self, value, *, space_names: Sequence[str], on: Sequence[str] | str = "boundary",
-                 name: str = "boundary"):
+                 name: str = "boundary", output: str = "u"):
         super().__init__(value, name=name)
         self.on = on
-        self.grad_names = tuple(f"u_{v}" for v in space_names)
+        self.grad_names = tuple(f"{output}_{v}" for v in space_names)
 
     def fields(self, domain: Domain) -> tuple[str, ...]:
         return self.grad_names
@@ -132,16 +135,18 @@ class Neumann(_TargetCondition):
 
 
 class Periodic(Condition):
-    """u and its first derivative along ``variable`` agree on the faces ``variable_min`` and ``variable_max``."""
+    """Each of ``outputs`` and its first derivative along ``variable`` agree on the faces ``variable_min`` and
+    ``variable_max``."""
 
     part = "boundary"
 
-    def __init__(self, variable: str, *, name: str = "boundary"):
+    def __init__(self, variable: str, *, name: str = "boundary", outputs: Sequence[str] = ("u",)):
         self.variable = variable
         self.name = name
+        self.outputs = tuple(outputs)
 
     def fields(self, domain: Domain) -> tuple[str, ...]:
-        return ("u", f"u_{self.variable}")
+        return tuple(name for o in self.outputs for name in (o, f"{o}_{self.variable}"))
 
     def sample_numpy(self, domain, n, *, sampler, seed, tag):
         lo_face = domain.face(f"{self.variable}_min")
@@ -152,26 +157,51 @@ class Periodic(Condition):
 
     def residual(self, f, batch):
         m = batch.points.shape[0] // 2
-        u, du = f["u"], f[f"u_{self.variable}"]
-        return torch.cat([u[:m] - u[m:], du[:m] - du[m:]])
+        names = self.fields(None)
+        return torch.cat([f[k][:m] - f[k][m:] for k in names])
 
 
 class Initial(_TargetCondition):
-    """u(x, t0) = g(x)."""
+    """f(x, t0) = g(x), with ``field`` f = ``u`` by default (or a time derivative such as ``u_t``)."""
 
     part = "initial"
 
-    def __init__(self, value, *, name: str = "initial"):
+    def __init__(self, value, *, name: str = "initial", field: str = "u"):
         super().__init__(value, name=name)
+        self.field = field
 
     def fields(self, domain: Domain) -> tuple[str, ...]:
-        return ("u",)
+        return (self.field,)
 
     def sample_numpy(self, domain, n, *, sampler, seed, tag):
         return self._with_target(domain.sample_initial(n, sampler=sampler, seed=seed, tag=tag))
 
     def residual(self, f, batch):
-        return f["u"] - batch.data["target"]
+        return f[self.field] - batch.data["target"]
 
 
-CONDITIONS = {"dirichlet": Dirichlet, "neumann": Neumann, "periodic": Periodic, "initial": Initial}
+class Operator(Condition):
+    """``expression(fields, x) = 0`` on the faces ``on``: any condition written over derivative fields, e.g. a
+    Robin condition ``u_x + u - 1``; ``expression`` is an :class:`~pinn_mrepu.config.Expression` that reads
+    fields (its :attr:`fields_used`)."""
+
+    part = "boundary"
+
+    def __init__(self, expression, *, on: Sequence[str] | str = "boundary", name: str = "boundary"):
+        self.expression = expression
+        self.on = on
+        self.name = name
+
+    def fields(self, domain: Domain) -> tuple[str, ...]:
+        return tuple(self.expression.fields_used)
+
+    def sample_numpy(self, domain, n, *, sampler, seed, tag):
+        pts, _ = domain.sample_faces(n, _faces(domain, self.on), sampler=sampler, seed=seed, tag=tag)
+        return {"points": pts}
+
+    def residual(self, f, batch):
+        return self.expression(batch.points, f)
+
+
+CONDITIONS = {"dirichlet": Dirichlet, "neumann": Neumann, "periodic": Periodic, "initial": Initial,
+              "operator": Operator}

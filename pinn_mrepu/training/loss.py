@@ -1,6 +1,8 @@
 """The PINN loss: weighted mean squares of the PDE residual and of each condition's residual.
 
-    L(θ) = w_res · mean_i r(x_i)² + Σ_c w_c · mean_j r_c(x_j)²
+    L(θ) = Σ_e w_e · mean_i r_e(x_i)² + Σ_c w_c · mean_j r_c(x_j)²
+
+over the problem's equations e (one, ``residual``, for a built-in ``pde:``) and conditions c.
 
 :class:`PointSet` holds the sampled collocation points (interior + one batch per condition) and knows how to
 redraw them reproducibly; :class:`PINNLoss` evaluates the terms through a derivative engine.
@@ -77,15 +79,19 @@ class PINNLoss:
     engine: str = "autograd"
 
     def __post_init__(self):
-        self.pde_fields = tuple(self.problem.pde.fields())
+        self.pde_fields = self.problem.fields
         self.condition_fields = {n: c.fields(self.problem.domain) for n, c in self.problem.conditions.items()}
         self.w = {t: float(self.weights.get(t, 1.0)) for t in self.problem.loss_terms}
 
+    def _fields(self, model, requests, create_graph=True):
+        return compute_fields_many(model, requests, variables=self.problem.variables, outputs=self.problem.outputs,
+                                   engine=self.engine, create_graph=create_graph)
+
     def residual(self, model: torch.nn.Module, points: torch.Tensor, *, create_graph: bool = True) -> torch.Tensor:
-        """PDE residual ``(N, 1)`` at ``points (N, d)``."""
-        f = compute_fields(model, points, self.pde_fields, variables=self.problem.variables, engine=self.engine,
-                           create_graph=create_graph)
-        return self.problem.pde.residual(f, points)
+        """Equation residuals ``(N, n_equations)`` at ``points (N, d)`` (one column per equation, in order)."""
+        f = compute_fields(model, points, self.pde_fields, variables=self.problem.variables,
+                           outputs=self.problem.outputs, engine=self.engine, create_graph=create_graph)
+        return torch.cat([eq(f, points) for eq in self.problem.equations.values()], dim=1)
 
     def terms(self, model: torch.nn.Module, points: PointSet) -> dict[str, torch.Tensor]:
         """``{term: mean square}`` (scalar tensors with graph) for the residual and every condition."""
@@ -93,8 +99,8 @@ class PINNLoss:
         conds = self.problem.conditions
         requests = [(interior, self.pde_fields)]
         requests += [(points.conditions[name].points, self.condition_fields[name]) for name in conds]
-        fields = compute_fields_many(model, requests, variables=self.problem.variables, engine=self.engine)
-        out = {"residual": self.problem.pde.residual(fields[0], interior).square().mean()}
+        fields = self._fields(model, requests)
+        out = {name: eq(fields[0], interior).square().mean() for name, eq in self.problem.equations.items()}
         for (name, cond), f in zip(conds.items(), fields[1:]):
             out[name] = cond.residual(f, points.conditions[name]).square().mean()
         return out

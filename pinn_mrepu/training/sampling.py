@@ -30,8 +30,10 @@ def draw_points(loss: PINNLoss, cfg: TrainConfig, round_: int, *, device, dtype)
 
 
 def _abs_residual(loss: PINNLoss, model: torch.nn.Module, points: torch.Tensor) -> torch.Tensor:
-    parts = [loss.residual(model, chunk, create_graph=False).abs().squeeze(1) for chunk in torch.split(points, _CHUNK)]
-    return torch.cat(parts)
+    """|r| per point; for several equations the Euclidean norm of the residual vector."""
+    parts = [loss.residual(model, chunk, create_graph=False) for chunk in torch.split(points, _CHUNK)]
+    r = torch.cat(parts)
+    return r.abs().squeeze(1) if r.shape[1] == 1 else torch.linalg.vector_norm(r, dim=1)
 
 
 def resample(loss: PINNLoss, model: torch.nn.Module, cfg: TrainConfig, round_: int, old: PointSet, *,
