@@ -2,7 +2,7 @@
 
 Every activation is a ``torch.nn.Module`` whose ``forward`` is built from differentiable torch operations (so the
 autograd engine can differentiate it to any order) and which also exposes its closed-form derivatives
-``derivative(z, n)`` for n = 0..3 and ``derivatives(z, order)`` (all orders up to ``order`` at once, sharing
+``derivative(z, n)`` for n = 0..4 and ``derivatives(z, order)`` (all orders up to ``order`` at once, sharing
 work).  The criticality toolkit and the Taylor-mode derivative engine use the closed forms.
 """
 
@@ -46,7 +46,7 @@ class Activation(nn.Module):
 
     Attributes:
         name: registry name.
-        kinks: points where a derivative of order <= 3 is discontinuous (used to split quadratures).
+        kinks: points where a derivative of order <= 4 is discontinuous (used to split quadratures).
     """
 
     name: str = ""
@@ -58,11 +58,11 @@ class Activation(nn.Module):
         return {}
 
     def derivatives(self, z: torch.Tensor, order: int) -> list[torch.Tensor]:  # pragma: no cover - abstract
-        """``[sigma(z), sigma'(z), ..., sigma^(order)(z)]`` elementwise, ``order`` in 0..3."""
+        """``[sigma(z), sigma'(z), ..., sigma^(order)(z)]`` elementwise, ``order`` in 0..4."""
         raise NotImplementedError
 
     def derivative(self, z: torch.Tensor, n: int) -> torch.Tensor:
-        """The n-th derivative sigma^(n)(z), n in 0..3."""
+        """The n-th derivative sigma^(n)(z), n in 0..4."""
         return self.derivatives(z, n)[n]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

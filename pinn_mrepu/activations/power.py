@@ -5,7 +5,8 @@ MRePU (Kim & Kang, arXiv 2408.02697) with integer p >= 1::
     MRePU_p(z) = z * relu(z + 1)^p
                = s^(p+1) - s^p          with s = z + 1 > 0, and 0 for z <= -1,
 
-so sigma^(n)(z) = [(p+1)_n s^(p+1-n) - (p)_n s^(p-n)] * H(s), with (a)_n the falling factorial.  sigma(0) = 0,
+so sigma^(n)(z) = [(p+1)_n s^(p+1-n) - (p)_n s^(p-n)] * H(s), with (a)_n the falling factorial, for any n (the
+engines use n <= 4: sigma'''' = p(p-1)(p-2) s^(p-4) ((p+1)s - (p-3)) H(s), zero for p <= 2).  sigma(0) = 0,
 sigma'(0) = 1, sigma''(0) = 2p.  MRePU_p is C^(p-1); its kink sits at z = -1.  RePU_p(z) = relu(z)^p has its
 kink at z = 0.
 """
@@ -16,7 +17,7 @@ import torch
 
 from .base import Activation, _check_power, _falling, _power_term
 
-__all__ = ["MRePU", "RePU", "ReLU"]
+__all__ = ["MRePU", "ReLU", "RePU"]
 
 
 class MRePU(Activation):
@@ -85,5 +86,5 @@ class ReLU(Activation):
         return torch.relu(z)
 
     def derivatives(self, z: torch.Tensor, order: int) -> list[torch.Tensor]:
-        out = [torch.relu(z), (z > 0).to(z.dtype)] + [torch.zeros_like(z)] * 2
+        out = [torch.relu(z), (z > 0).to(z.dtype)] + [torch.zeros_like(z)] * max(order - 1, 0)
         return out[: order + 1]

@@ -2,20 +2,24 @@
 
 For an :class:`~pinn_mrepu.nn.MLP` the value and every needed input derivative ("stream") are pushed
 through the network together.  With ``z = W h + b`` and ``a = sigma(z)`` the streams obey, for coordinate
-directions k, l, m (Faa di Bruno)::
+directions k, l, m, n (Faa di Bruno)::
 
-    linear:      z_k = W h_k,   z_kl = W h_kl,   z_klm = W h_klm          (the bias enters the value only)
-    activation:  a_k   = s1 z_k
-                 a_kl  = s1 z_kl + s2 z_k z_l
-                 a_klm = s1 z_klm + s2 (z_kl z_m + z_km z_l + z_lm z_k) + s3 z_k z_l z_m
+    linear:      z_k = W h_k,   z_kl = W h_kl,   z_klm = W h_klm, ...     (the bias enters the value only)
+    activation:  a_k    = s1 z_k
+                 a_kl   = s1 z_kl + s2 z_k z_l
+                 a_klm  = s1 z_klm + s2 (z_kl z_m + z_km z_l + z_lm z_k) + s3 z_k z_l z_m
+                 a_klmn = s1 z_klmn + s2 (4 terms z_klm z_n + 3 terms z_kl z_mn) + s3 (6 terms z_kl z_m z_n)
+                          + s4 z_k z_l z_m z_n
 
-with ``s_n = sigma^(n)(z)`` from the activation's closed forms (:meth:`Activation.derivatives`).  The input
+that is, a sum over the set partitions of the directions, ``s_|partition|`` times one stream per block, with
+``s_n = sigma^(n)(z)`` from the activation's closed forms (:meth:`Activation.derivatives`, n <= 4).  Repeated
+directions (``u_xxxx``, ``u_xxyy``) merge equal terms into integer coefficients (:class:`_Plan`).  The input
 map ``h0 = (x - shift) * scale`` gives first-layer tangents ``z_k = W[:, k] * scale[k]`` (the same for every
 point) and zero higher streams, so the first layer is done in closed form on ``(width,)`` vectors.
 
 The streams are packed into one ``(rows, width)`` matrix (:class:`~pinn_mrepu.derivatives.taylor_fused.Layout`), so each linear layer is a single
 matrix product ``(rows, width) @ W^T``: first the value rows of every point, then one block per derivative
-stream (value first, then first, second and third derivatives, only those a request needs: Burgers
+stream (value first, then first, second, third and fourth derivatives, only those a request needs: Burgers
 ``u, u_x, u_t, u_xx`` carries S = 4 streams: value, x, t, xx).  :func:`taylor_fields_many` packs several point
 sets into the same pass: a training loss's residual points carry the streams, and its boundary and initial
 points that need only values ride along as extra value rows, so one step is one network pass instead of one
@@ -23,7 +27,7 @@ per condition (the sets that need derivatives all carry the union of their strea
 
 For derivatives up to order 2, in eager mode, the whole network is one :class:`torch.autograd.Function`
 (:class:`~pinn_mrepu.derivatives.taylor_fused.TaylorNet`) whose backward is written in closed form (it needs the third derivative of sigma, also a
-closed form): one autograd node instead of a dozen per layer, and fewer temporaries.  Order 3 requests,
+closed form): one autograd node instead of a dozen per layer, and fewer temporaries.  Order 3 and 4 requests,
 ``torch.compile`` tracing and activations with trainable parameters use plain torch operations on the same
 layout instead (autograd differentiates the closed forms).  Either way the parameter gradient of any loss built
 on the fields is an ordinary first-order backward through this forward, and equals the nested-autograd
@@ -46,9 +50,9 @@ from pinn_mrepu.nn import MLP
 from .fields import FieldSpec
 from .taylor_fused import Layout, TaylorNet
 
-__all__ = ["taylor_fields", "taylor_fields_many", "MAX_ORDER"]
+__all__ = ["MAX_ORDER", "taylor_fields", "taylor_fields_many"]
 
-MAX_ORDER = 3  # sigma''' is the highest closed-form derivative an Activation provides
+MAX_ORDER = 4  # sigma'''' is the highest closed-form derivative an Activation provides
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,7 @@ def taylor_fields(
     Args:
         model: a :class:`~pinn_mrepu.nn.MLP` mapping ``(N, d)`` to ``(N, len(outputs))``.
         points: ``(N, d)`` coordinates.
-        specs: parsed fields (:func:`~pinn_mrepu.derivatives.parse_field`); orders up to 3.
+        specs: parsed fields (:func:`~pinn_mrepu.derivatives.parse_field`); orders up to :data:`MAX_ORDER` (4).
         outputs: the model's output names.
         create_graph: keep the graph for a parameter backward; ``False`` returns detached tensors.
         fused: use the fused closed-form network step (orders <= 2 only).  ``None``: yes in eager mode,
@@ -166,7 +170,7 @@ def taylor_fields(
 
     Raises:
         TypeError: the model is not an MLP.
-        ValueError: a derivative of order > 3, an unknown output, or points of the wrong shape.
+        ValueError: a derivative of order > 4, an unknown output, or points of the wrong shape.
     """
     return taylor_fields_many(model, [(points, specs)], outputs=outputs, create_graph=create_graph, fused=fused)[0]
 
@@ -241,7 +245,7 @@ def _check_request(mlp: MLP, points: torch.Tensor, specs: Sequence[FieldSpec], o
         if len(spec.order) > MAX_ORDER:
             raise ValueError(
                 f"field: got {spec.name!r} of order {len(spec.order)}; the taylor engine supports derivatives up "
-                f"to order {MAX_ORDER} (sigma''' is the highest closed form), use engine='autograd'"
+                f"to order {MAX_ORDER} (sigma'''' is the highest closed form), use engine='autograd'"
             )
         if any(not 0 <= k < mlp.in_dim for k in spec.order):
             raise ValueError(f"field: got {spec.name!r}, coordinate index out of range for {mlp.in_dim} inputs")
@@ -252,7 +256,7 @@ def _check_request(mlp: MLP, points: torch.Tensor, specs: Sequence[FieldSpec], o
 
 def _forward(mlp: MLP, xhat: torch.Tensor, lay: Layout, plan: _Plan) -> torch.Tensor:
     """Packed output streams ``(rows, out_dim)`` of ``mlp`` with plain torch operations (autograd differentiates
-    them): the path for ``torch.compile``, order-3 fields and activations with trainable parameters."""
+    them): the path for ``torch.compile``, order-3 and -4 fields and activations with trainable parameters."""
     act = mlp.activation
     first, *hidden, last = mlp.linears
     nv, nd, order = lay.n_v, lay.n_d, plan.max_order

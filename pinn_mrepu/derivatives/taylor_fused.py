@@ -4,7 +4,7 @@
 ``(rows, width)`` matrix (:class:`Layout`).  For derivatives up to order 2 in eager mode it runs the whole MLP as
 one :class:`TaylorNet`: the forward of :mod:`pinn_mrepu.derivatives.taylor`'s docstring, and a backward written in closed
 form through every layer (it uses the activation's closed-form derivatives up to the third).  The plain-op path
-for ``torch.compile``, order 3 and trainable activations stays in :mod:`pinn_mrepu.derivatives.taylor`; both are tested
+for ``torch.compile``, orders 3 and 4 and trainable activations stays in :mod:`pinn_mrepu.derivatives.taylor`; both are tested
 against nested autograd.
 """
 
