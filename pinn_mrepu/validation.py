@@ -12,15 +12,18 @@ solver, so ``config`` itself stays free of them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pinn_mrepu.activations import get_activation
 from pinn_mrepu.config import Config, apply_overrides, build_section, read_yaml
+from pinn_mrepu.config.limits import check_name, check_sizes, safe_name
 from pinn_mrepu.errors import ConfigError
 from pinn_mrepu.nn import layer_variances, parameter_count
 from pinn_mrepu.physics import build_output_transform, build_problem
+from pinn_mrepu.physics.checks import check_finite
 from pinn_mrepu.training.phases import DenseOptions, build_phases, dense_bytes
 
 __all__ = ["validate_config", "config_from_dict", "load_config", "default_grid"]
@@ -33,6 +36,7 @@ def validate_config(config: Config, *, equations: Mapping[str, object] | None = 
     ``evaluate.grid`` into the default for the problem's dimension.  ``equations`` are Python residuals given to
     the solver instead of ``problem.pde``/``problem.equations``.
     """
+    check_name(config.name)
     problem = build_problem(config.problem, config.name, equations=equations)
     net = config.network
     try:
@@ -43,7 +47,7 @@ def validate_config(config: Config, *, equations: Mapping[str, object] | None = 
         layer_variances(net.init, act, [(1, 1)])
     except ConfigError as exc:
         raise exc.with_prefix("network") from None
-    build_output_transform(config, problem)
+    transform = build_output_transform(config, problem)
     config.train.phases = build_phases(config.train.phases)
     n = parameter_count(problem.domain.dim, len(problem.outputs), width=net.width, depth=net.depth)
     for i, phase in enumerate(config.train.phases):
@@ -60,14 +64,17 @@ def validate_config(config: Config, *, equations: Mapping[str, object] | None = 
             hint = [t for t in valid_terms if t.startswith(str(key)[:3])]
             raise ConfigError(f"train.weights.{key}", w, f"unknown loss term; valid terms: {', '.join(valid_terms)}"
                               + (f" (did you mean {hint[0]!r}?)" if hint else ""))
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not w >= 0:
-            raise ConfigError(f"train.weights.{key}", w, "must be a number >= 0")
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not (w >= 0 and math.isfinite(w)):
+            raise ConfigError(f"train.weights.{key}", w, "must be a finite number >= 0")
     if config.evaluate.grid is None:
         config.evaluate.grid = default_grid(problem.domain.dim)
     grid = config.evaluate.grid
     if not (isinstance(grid, list) and len(grid) == problem.domain.dim
             and all(isinstance(g, int) and not isinstance(g, bool) and g >= 2 for g in grid)):
         raise ConfigError("evaluate.grid", grid, f"must be a list of {problem.domain.dim} integers >= 2, one per coordinate {problem.variables}")
+    check_sizes(config, problem.domain.dim, n)  # size limits and memory estimate, then finite values (README "Reliability")
+    tr = config.train
+    check_finite(problem, transform, grid=grid, sampler=tr.points.sampler, seed=tr.seed, dtype=tr.dtype)
 
 
 def default_grid(dim: int) -> list[int]:
@@ -97,5 +104,5 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] | None 
         ConfigError: one line naming the field, the value and the rule.
     """
     data = apply_overrides(read_yaml(path), overrides)
-    data.setdefault("name", Path(path).stem)
+    data.setdefault("name", safe_name(Path(path).stem))
     return config_from_dict(data)

@@ -17,7 +17,7 @@ from pinn_mrepu.errors import ConfigError
 
 from .schema import default_phases
 
-__all__ = ["apply_overrides", "read_yaml", "load_yaml"]
+__all__ = ["apply_overrides", "load_yaml", "read_yaml"]
 
 
 class _Loader(yaml.SafeLoader):
@@ -32,8 +32,69 @@ _Loader.add_implicit_resolver(
 )
 
 
-def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+#: Limits of a YAML document: nesting depth, values after expanding aliases, digits of an integer literal.
+MAX_YAML_DEPTH, MAX_YAML_VALUES, MAX_INT_DIGITS = 24, 20_000, 18
+MAX_FILE_BYTES = 4 * 2**20
+
+
+def _check_node(node: yaml.Node, path: str, depth: int, count: list[int], origin: object) -> None:
+    """Depth, expanded size (aliases re-count their target), duplicate keys and integer literals of a node tree."""
+    where = path or "problem file"
+    count[0] += 1
+    if count[0] > MAX_YAML_VALUES:
+        raise ConfigError(where, origin, f"expands to more than {MAX_YAML_VALUES} values (YAML aliases?); "
+                                         "write the values out")
+    if depth > MAX_YAML_DEPTH:
+        raise ConfigError(where, origin, f"nests deeper than {MAX_YAML_DEPTH} levels (line {node.start_mark.line + 1})")
+    if isinstance(node, yaml.ScalarNode):
+        digits = node.value.lstrip("+-").replace("_", "")
+        if node.tag == "tag:yaml.org,2002:int" and len(digits) > MAX_INT_DIGITS:
+            raise ConfigError(where, node.value, f"is an integer of more than {MAX_INT_DIGITS} digits "
+                                                 f"(line {node.start_mark.line + 1})")
+        return
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_node(item, f"{path}.{i}" if path else str(i), depth + 1, count, origin)
+        return
+    seen: dict[tuple[str, str], int] = {}
+    for key, value in node.value:
+        name = key.value if isinstance(key, yaml.ScalarNode) else "<key>"
+        sub = f"{path}.{name}" if path else str(name)
+        if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+            line = key.start_mark.line + 1
+            if (key.tag, key.value) in seen:
+                raise ConfigError(sub, value.value if isinstance(value, yaml.ScalarNode) else origin,
+                                  f"is given twice (lines {seen[key.tag, key.value]} and {line}); a key may appear once")
+            seen[key.tag, key.value] = line
+        _check_node(key, sub, depth + 1, count, origin)
+        _check_node(value, sub, depth + 1, count, origin)
+
+
+def load_yaml(text: str, *, prefix: str = "", origin: object = None) -> Any:
+    """Parse ``text`` with the safe loader, within the limits above.
+
+    ``prefix`` is the dotted key the document sits under (for error fields) and ``origin`` the value an error
+    shows (the file name or the ``--set`` item).
+
+    Raises:
+        yaml.YAMLError: not YAML.
+        ConfigError: a duplicate key, too deep a nesting, too many values through aliases, a huge integer.
+    """
+    loader = _Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise ConfigError(prefix or "problem file", origin, f"nests deeper than {MAX_YAML_DEPTH} levels") from None
+        if node is None:
+            return None
+        _check_node(node, prefix, 0, [0], origin)
+        try:
+            return loader.construct_document(node)
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            raise ConfigError(prefix or "problem file", origin, f"holds a value YAML cannot construct ({exc})") from None
+    finally:
+        loader.dispose()
 
 
 def _parse_override(item: str) -> tuple[list[str], Any]:
@@ -41,7 +102,7 @@ def _parse_override(item: str) -> tuple[list[str], Any]:
     if not sep or not key.strip() or any(not part for part in key.strip().split(".")):
         raise ConfigError("--set", item, "must look like KEY=VALUE with a dotted key, e.g. network.depth=7")
     try:
-        value = load_yaml(raw) if raw.strip() else ""
+        value = load_yaml(raw, prefix=key.strip(), origin=item) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return key.strip().split("."), value
@@ -58,9 +119,9 @@ def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...] | None) -
     data = copy.deepcopy(data) if data else {}
     parsed = [_parse_override(item) for item in overrides or ()]
     paths = [".".join(keys) for keys, _ in parsed]
-    if "network.activation" in paths and not any(p.startswith("network.activation_params") for p in paths):
-        if isinstance(data.get("network"), dict):
-            data["network"].pop("activation_params", None)
+    if ("network.activation" in paths and not any(p.startswith("network.activation_params") for p in paths)
+            and isinstance(data.get("network"), dict)):
+        data["network"].pop("activation_params", None)
     if any(p.startswith("train.phases.") for p in paths) and isinstance(data.get("train", {}), dict):
         train = data.setdefault("train", {})
         if train.get("phases") is None:  # address the default phases the file relies on
@@ -104,16 +165,26 @@ def _list_index(items: list, key: str, where: str, item: str) -> int:
     raise ConfigError(where, key, f"{rule}, cannot set {item!r}")
 
 
-def read_yaml(path: str | Path) -> dict:
-    """Read a YAML mapping; a missing, unreadable or non-YAML file is a ConfigError."""
+def read_yaml(path: str | Path, *, field: str = "problem file") -> dict:
+    """Read a YAML mapping; a missing, unreadable, oversized or non-YAML file is a ConfigError naming ``field``."""
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError("problem file", str(path), "must be an existing YAML file")
     try:
-        data = load_yaml(p.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        if not p.is_file():
+            raise ConfigError(field, str(path), "must be an existing YAML file")
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(field, str(path), f"is larger than {MAX_FILE_BYTES // 2**20} MiB; not a problem file")
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(field, str(path), f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(field, str(path), f"must be UTF-8 text (byte {exc.start} is not)") from None
+    try:
+        data = load_yaml(text, origin=str(path))
+    except yaml.YAMLError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError("problem file", str(path), f"must be valid YAML ({first})") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(field, str(path), f"must be valid YAML ({first}{where})") from None
     if not isinstance(data, dict):
-        raise ConfigError("problem file", str(path), "must hold a YAML mapping at the top level")
+        raise ConfigError(field, str(path), "must hold a YAML mapping at the top level")
     return data

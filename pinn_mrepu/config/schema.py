@@ -18,6 +18,8 @@ from typing import Any, Union
 
 from pinn_mrepu.errors import ConfigError
 
+from .limits import MAX_CANDIDATES, MAX_DEPTH, MAX_POINTS, MAX_SEED, MAX_WIDTH
+
 __all__ = ["Config", "ConditionConfig", "ProblemConfig", "NetworkConfig", "PointsConfig", "ResampleConfig",
            "RefineConfig", "TrainConfig", "EvaluateConfig", "build_section", "rule"]
 
@@ -65,8 +67,8 @@ class ProblemConfig:
 
 @dataclass
 class NetworkConfig:
-    width: int = field(default=20, metadata=rule(min=1))
-    depth: int = field(default=4, metadata=rule(min=1))
+    width: int = field(default=20, metadata=rule(min=1, max=MAX_WIDTH))
+    depth: int = field(default=4, metadata=rule(min=1, max=MAX_DEPTH))
     activation: str = "mrepu"
     activation_params: dict = field(default_factory=dict)
     init: Union[str, dict] = "critical"
@@ -76,9 +78,9 @@ class NetworkConfig:
 
 @dataclass
 class PointsConfig:
-    interior: int = field(default=2000, metadata=rule(min=1))
-    boundary: int = field(default=200, metadata=rule(min=0))
-    initial: int = field(default=200, metadata=rule(min=0))
+    interior: int = field(default=2000, metadata=rule(min=1, max=MAX_POINTS))
+    boundary: int = field(default=200, metadata=rule(min=0, max=MAX_POINTS))
+    initial: int = field(default=200, metadata=rule(min=0, max=MAX_POINTS))
     sampler: str = field(default="sobol", metadata=rule(choices=("uniform", "sobol", "halton", "lhs")))
 
 
@@ -98,21 +100,21 @@ class ResampleConfig:
 
     every: int = field(default=0, metadata=rule(min=0))
     method: str = field(default="uniform", metadata=rule(choices=("uniform", "rad")))
-    candidates: int = field(default=50000, metadata=rule(min=1))
-    exponent: float = field(default=1.0, metadata=rule(min=0))
+    candidates: int = field(default=50000, metadata=rule(min=1, max=MAX_CANDIDATES))
+    exponent: float = field(default=1.0, metadata=rule(min=0, max=16))
     offset: float = field(default=1.0, metadata=rule(min=0))
 
 
 @dataclass
 class RefineConfig:
     every: int = field(default=0, metadata=rule(min=0))
-    candidates: int = field(default=10000, metadata=rule(min=1))
-    add: int = field(default=200, metadata=rule(min=1))
+    candidates: int = field(default=10000, metadata=rule(min=1, max=MAX_CANDIDATES))
+    add: int = field(default=200, metadata=rule(min=1, max=MAX_POINTS))
 
 
 @dataclass
 class TrainConfig:
-    seed: int = field(default=0, metadata=rule(min=0))
+    seed: int = field(default=0, metadata=rule(min=0, max=MAX_SEED))
     dtype: str = field(default="float64", metadata=rule(choices=("float32", "float64")))
     device: str = field(default="auto", metadata=rule(choices=("auto", "cpu", "cuda")))
     derivatives: str = field(default="taylor", metadata=rule(choices=("autograd", "taylor")))
@@ -129,9 +131,9 @@ class TrainConfig:
 @dataclass
 class EvaluateConfig:
     grid: Union[list, None] = None  # None: validation picks a default for the problem's dimension
-    residual_points: int = field(default=4096, metadata=rule(min=1))
+    residual_points: int = field(default=4096, metadata=rule(min=1, max=MAX_POINTS))
     monitor_every: int = field(default=100, metadata=rule(min=0))
-    monitor_points: int = field(default=2048, metadata=rule(min=1))
+    monitor_points: int = field(default=2048, metadata=rule(min=1, max=MAX_POINTS))
 
 
 @dataclass
