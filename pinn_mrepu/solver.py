@@ -24,7 +24,7 @@ from pinn_mrepu.nn import MLP
 from pinn_mrepu.physics import Problem, build_output_transform, build_problem
 from pinn_mrepu.storage import save_state, write_config
 from pinn_mrepu.training import PINNLoss, Trainer, TrainEvent, TrainResult
-from pinn_mrepu.validation import config_from_dict, load_config, validate_config
+from pinn_mrepu.validation import config_from_dict, config_warnings, load_config, validate_config
 
 __all__ = ["PINNSolver", "resolve_device"]
 
@@ -79,6 +79,8 @@ class PINNSolver:
         self.device = resolve_device(self.config.train.device)
         self.dtype = _DTYPES[self.config.train.dtype]
         self.problem: Problem = build_problem(self.config.problem, self.config.name, equations=equations)
+        #: plain-sentence warnings about this setup (e.g. an activation too rough for the PDE's order)
+        self.warnings: list[str] = config_warnings(self.config, self.problem)
         net = self.config.network
         bounds = (self.problem.domain.lower.tolist(), self.problem.domain.upper.tolist()) if net.normalize_inputs else None
         self.model = MLP(self.problem.domain.dim, len(self.problem.outputs), width=net.width, depth=net.depth,

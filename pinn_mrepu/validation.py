@@ -21,12 +21,12 @@ from pinn_mrepu.activations import get_activation
 from pinn_mrepu.config import Config, apply_overrides, build_section, read_yaml
 from pinn_mrepu.config.limits import check_name, check_sizes, safe_name
 from pinn_mrepu.errors import ConfigError
-from pinn_mrepu.nn import layer_variances, parameter_count
+from pinn_mrepu.nn import layer_variances, parameter_count, smoothness_warnings
 from pinn_mrepu.physics import build_output_transform, build_problem
 from pinn_mrepu.physics.checks import check_finite
 from pinn_mrepu.training.phases import DenseOptions, build_phases, dense_bytes
 
-__all__ = ["validate_config", "config_from_dict", "load_config", "default_grid"]
+__all__ = ["validate_config", "config_from_dict", "load_config", "default_grid", "config_warnings"]
 
 
 def validate_config(config: Config, *, equations: Mapping[str, object] | None = None) -> None:
@@ -80,6 +80,14 @@ def validate_config(config: Config, *, equations: Mapping[str, object] | None = 
 def default_grid(dim: int) -> list[int]:
     """``evaluate.grid`` when the file gives none: about 26 000 points, more along the first coordinate."""
     return {1: [1001], 2: [256, 101], 3: [64, 64, 33]}.get(dim, [12] * dim)
+
+
+def config_warnings(config: Config, problem=None, *, equations: Mapping[str, object] | None = None) -> list[str]:
+    """Warnings about a valid config (plain sentences): an activation too rough for the problem's derivative order
+    (:mod:`pinn_mrepu.nn.smoothness`).  ``problem`` is built from ``config`` when not given."""
+    problem = problem or build_problem(config.problem, config.name, equations=equations)
+    net = config.network
+    return smoothness_warnings(get_activation(net.activation, **net.activation_params), net.depth, problem.order)
 
 
 def config_from_dict(data: Any, *, equations: Mapping[str, object] | None = None) -> Config:

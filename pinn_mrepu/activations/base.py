@@ -8,6 +8,8 @@ work).  The criticality toolkit and the Taylor-mode derivative engine use the cl
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -51,6 +53,17 @@ class Activation(nn.Module):
 
     name: str = ""
     kinks: tuple[float, ...] = ()
+
+    @property
+    def degree(self) -> int | None:
+        """Polynomial degree of each piece for a piecewise-polynomial activation (ReLU 1, RePU_p p, MRePU_p p+1);
+        None for the others."""
+        return None
+
+    @property
+    def continuity(self) -> float:
+        """k such that the activation is C^k (ReLU 0, RePU_p and MRePU_p p - 1); ``inf`` when smooth."""
+        return math.inf
 
     @property
     def params(self) -> dict[str, object]:

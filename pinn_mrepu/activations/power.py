@@ -34,6 +34,14 @@ class MRePU(Activation):
     def params(self) -> dict[str, object]:
         return {"p": self.p}
 
+    @property
+    def degree(self) -> int:
+        return self.p + 1
+
+    @property
+    def continuity(self) -> float:
+        return self.p - 1
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return z * torch.relu(z + 1.0) ** self.p
 
@@ -63,6 +71,14 @@ class RePU(Activation):
     def params(self) -> dict[str, object]:
         return {"p": self.p}
 
+    @property
+    def degree(self) -> int:
+        return self.p
+
+    @property
+    def continuity(self) -> float:
+        return self.p - 1
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return torch.relu(z) ** self.p
 
@@ -81,6 +97,14 @@ class ReLU(Activation):
 
     name = "relu"
     kinks = (0.0,)
+
+    @property
+    def degree(self) -> int:
+        return 1
+
+    @property
+    def continuity(self) -> float:
+        return 0
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return torch.relu(z)

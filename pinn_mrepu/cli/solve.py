@@ -11,7 +11,7 @@ import sys
 
 from pinn_mrepu.errors import ConfigError
 from pinn_mrepu.runs import default_run_dir, resume_folder, run_to_folder
-from pinn_mrepu.validation import load_config
+from pinn_mrepu.validation import config_warnings, load_config
 
 from .common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, StopFlag
 
@@ -75,6 +75,8 @@ def run_solve(args: argparse.Namespace) -> int:
             if args.activation:
                 overrides.insert(0, f"network.activation={args.activation}")
             config = load_config(args.problem, overrides)
+            for warning in config_warnings(config):
+                print(f"warning: {warning}", file=sys.stderr)
             out = args.out or default_run_dir(config)
             stop.install()
             outcome = run_to_folder(config, out, overwrite=args.overwrite, device=args.device, callback=callback,

@@ -50,8 +50,10 @@ def build_params(value: object, *, variables: Sequence[str], outputs: Sequence[s
             raise ConfigError("problem.params", key, "parameter names must be identifiers (letters, digits, _)")
         if key in variables or key in _RESERVED or key in outputs or is_field(key, variables, outputs):
             raise ConfigError(where, v, f"the name {key!r} is taken by a coordinate, output, field, function or constant")
+        if isinstance(v, str):  # derived from earlier parameters, e.g. lam: "Re/2 - sqrt(Re**2/4 + 4*pi**2)"
+            v = float(parse_expression(v, variables=(), params=params, field=where).numpy(np.zeros((1, 0)))[0])
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise ConfigError(where, v, "must be a finite number")
+            raise ConfigError(where, v, "must be a finite number (or an expression over the parameters above it)")
         params[key] = float(v)
     return params
 

@@ -52,7 +52,10 @@ def _metrics(solver: PINNSolver, result: TrainResult) -> dict:
     m = solver.evaluate() if result.history or result.status == "done" else {}
     cfg = solver.config
     return {
-        "problem": cfg.name, "pde": cfg.problem.pde, "activation": cfg.network.activation,
+        "problem": cfg.name, "pde": cfg.problem.pde,
+        "equations": {k: eq.text for k, eq in solver.problem.equations.items()},
+        "outputs": list(solver.problem.outputs), "warnings": list(solver.warnings),
+        "activation": cfg.network.activation,
         "activation_params": dict(cfg.network.activation_params), "width": cfg.network.width,
         "depth": cfg.network.depth, "init": cfg.network.init,
         **m,
@@ -73,10 +76,16 @@ def _finish(solver: PINNSolver, directory: Path, *, figures: bool) -> RunOutcome
         from .plots import plot_fields, plot_loss, save_figure
 
         points, axes = solver.evaluation_grid()
-        pred = solver.predict(points).ravel()
-        exact = solver.problem.exact(points) if solver.problem.exact is not None else None
-        title = f"{solver.config.name}, {solver.config.network.activation}: rel L2 {metrics.get('rel_l2', float('nan')):.2e}"
-        save_figure(plot_fields(axes, solver.problem.variables, pred, exact, title=title), directory / "solution.png")
+        pred = solver.predict(points)
+        exact = solver.problem.exact_values(points) if solver.problem.exact is not None else None
+        outputs = solver.problem.outputs
+        for i, name in enumerate(outputs):  # one figure per output: solution.png, or solution_<output>.png
+            rel = metrics.get("per_output", {}).get(name, metrics)["rel_l2"]
+            title = (f"{solver.config.name}, {solver.config.network.activation}"
+                     f"{'' if len(outputs) == 1 else f', output {name}'}: rel L2 {rel:.2e}")
+            fig = plot_fields(axes, solver.problem.variables, pred[:, i], None if exact is None else exact[:, i],
+                              title=title)
+            save_figure(fig, directory / ("solution.png" if len(outputs) == 1 else f"solution_{name}.png"))
         save_figure(plot_loss(result.history, title=solver.config.name), directory / "loss.png")
     return RunOutcome(directory, result, metrics)
 

@@ -95,7 +95,8 @@ def _mark_phases(ax, history: Sequence[dict]) -> None:
     for k, (step, name) in enumerate(phase_starts(history)):
         if k:
             ax.axvline(step, color="grey", ls=":", lw=1)
-        ax.text(step, 1.0, f" {name}", va="top", fontsize=8, color="grey", transform=ax.get_xaxis_transform())
+        ax.text(step, 1.0, f" {name}", va="top", fontsize=8, color="grey", transform=ax.get_xaxis_transform(),
+                in_layout=False, clip_on=True)  # a label at the right edge must not squeeze the axes away
 
 
 def plot_loss(history: Sequence[dict], *, title: str = "") -> Figure:

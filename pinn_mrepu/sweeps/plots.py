@@ -137,9 +137,13 @@ def write_fields_figure(panels: Sequence[tuple[str | Path, str]], path: str | Pa
     for run_dir, caption in panels:
         solver = PINNSolver.load(run_dir, device="cpu")
         points, axes = solver.evaluation_grid()
-        pred = np.asarray(solver.predict(points)).ravel()
-        exact = np.asarray(solver.problem.exact(points)).ravel() if solver.problem.exact is not None else None
-        images.append(_render(plot_fields(axes, solver.problem.variables, pred, exact, title=caption), dpi))
+        pred = np.asarray(solver.predict(points))
+        exact = solver.problem.exact_values(points) if solver.problem.exact is not None else None
+        outputs = solver.problem.outputs
+        for i, name in enumerate(outputs):  # systems: one row per output
+            label = caption if len(outputs) == 1 else f"{caption}; output {name}"
+            images.append(_render(plot_fields(axes, solver.problem.variables, pred[:, i],
+                                              None if exact is None else exact[:, i], title=label), dpi))
     width = max(im.shape[1] for im in images)
     padded = [np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=1.0) for im in images]
     buf = io.BytesIO()
