@@ -15,16 +15,26 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
-from pinn_mrepu.config import Config
+from pinn_mrepu.config import Config, read_yaml
 from pinn_mrepu.derivatives import OutputTransform
 from pinn_mrepu.errors import ConfigError
 from pinn_mrepu.nn import MLP
 from pinn_mrepu.physics import Problem, build_output_transform, build_problem
-from pinn_mrepu.storage import save_state, write_config
+from pinn_mrepu.storage import (
+    check_layout,
+    fingerprint,
+    load_state,
+    save_state,
+    write_config,
+)
 from pinn_mrepu.training import PINNLoss, Trainer, TrainEvent, TrainResult
-from pinn_mrepu.validation import config_from_dict, config_warnings, load_config, validate_config
+from pinn_mrepu.validation import (
+    config_from_dict,
+    config_warnings,
+    load_config,
+    validate_config,
+)
 
 __all__ = ["PINNSolver", "resolve_device"]
 
@@ -98,7 +108,7 @@ class PINNSolver:
         self.result: TrainResult | None = None
 
     @classmethod
-    def from_yaml(cls, path: str | Path, overrides: Sequence[str] | None = None, **kwargs) -> "PINNSolver":
+    def from_yaml(cls, path: str | Path, overrides: Sequence[str] | None = None, **kwargs) -> PINNSolver:
         """Load ``path`` with ``overrides`` (e.g. ``["network.depth=7"]``) and build the solver."""
         return cls(load_config(path, list(overrides or [])), **kwargs)
 
@@ -170,25 +180,90 @@ class PINNSolver:
         return metrics
 
     # ---------------------------------------------------------------- persistence
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the resolved ``problem`` and ``network`` sections, stored in ``model.pt`` and checked on load."""
+        cfg = self.config.to_dict()
+        return fingerprint({"problem": cfg["problem"], "network": cfg["network"]})
+
     def save(self, directory: str | Path) -> Path:
         """Write ``config.yaml`` and ``model.pt`` (with the trainer state) into ``directory``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         write_config(directory, self.config)
-        save_state(directory / "model.pt", self.trainer.state_dict())
+        save_state(directory / "model.pt", self.trainer.state_dict(), fingerprint=self.fingerprint)
         return directory
 
     @classmethod
     def load(cls, directory: str | Path, *, device: str | None = None,
-             equations: Mapping[str, object] | None = None) -> "PINNSolver":
-        """Rebuild a solver from a folder written by :meth:`save` (or by ``solve``); predictions are identical."""
+             equations: Mapping[str, object] | None = None) -> PINNSolver:
+        """Rebuild a solver from a folder written by :meth:`save` (or by ``solve``); predictions are identical.
+
+        ``model.pt`` is read with ``torch.load(weights_only=True)`` (no code runs from it) and must match
+        ``config.yaml``: the problem fingerprint, the architecture and a well-formed trainer state.
+
+        Raises:
+            ConfigError: a missing, unreadable, corrupted, foreign or tampered file (one line naming it).
+        """
         directory = Path(directory)
+        if not directory.is_dir():
+            raise ConfigError("run folder", str(directory), "must be an existing folder")
         for name in ("config.yaml", "model.pt"):
             if not (directory / name).is_file():
                 raise ConfigError("run folder", str(directory), f"must contain {name}")
-        config = config_from_dict(yaml.safe_load((directory / "config.yaml").read_text(encoding="utf-8")),
-                                  equations=equations)
+        config = config_from_dict(read_yaml(directory / "config.yaml", field="config.yaml"), equations=equations)
         solver = cls(config, device=device, equations=equations)
-        state = torch.load(directory / "model.pt", map_location=solver.device, weights_only=False)
-        solver.trainer.load_state_dict(state)
+        path = directory / "model.pt"
+        try:
+            state = load_state(path, map_location=solver.device)
+        except (ValueError, OSError) as exc:
+            raise ConfigError("model.pt", str(path), f"cannot be loaded: {exc}") from None
+        if state.pop("fingerprint", None) != solver.fingerprint:
+            raise ConfigError("model.pt", str(path), "was written for another problem or network than config.yaml "
+                                                     "describes (problem fingerprint differs); refused")
+        state.pop("format", None)
+        why = _state_problem(state, solver.trainer)
+        if why is None:
+            try:
+                solver.trainer.load_state_dict(state)
+            except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
+                why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        if why is not None:
+            raise ConfigError("model.pt", str(path), f"holds a trainer state that does not fit config.yaml ({why})")
         return solver
+
+
+def _state_problem(state: dict, trainer: Trainer) -> str | None:
+    """Why a loaded trainer state is malformed for ``trainer`` (keys, counters, phases, history, points, weights)."""
+    fresh = trainer.state_dict()
+    if set(state) != set(fresh):
+        return f"keys {sorted(map(str, state))}, expected {sorted(fresh)}"
+    phases = trainer.phases
+    for key in ("phase_index", "phase_step", "step", "phase_evals", "round"):
+        if type(state[key]) is not int or state[key] < 0:
+            return f"{key} must be an integer >= 0"
+    i = state["phase_index"]
+    if i > len(phases) or (i < len(phases) and state["phase_step"] > phases[i].steps):
+        return f"phase {i} step {state['phase_step']} is beyond the configured phases"
+    for key in ("phase_start", "elapsed"):
+        if check_layout(state[key], 0.0, key) or state[key] < 0:
+            return f"{key} must be a finite number >= 0"
+    names = [p.optimizer for p in phases]
+    summaries = state["summaries"]
+    if not (isinstance(summaries, list) and len(summaries) == min(i, len(phases))
+            and all(isinstance(s, dict) and s.get("optimizer") == names[k] for k, s in enumerate(summaries))):
+        return "summaries must list the finished phases"
+    history = state["history"]
+    if not isinstance(history, list):
+        return "history must be a list"
+    for row in history:
+        if not (isinstance(row, dict) and row.get("phase") in names and type(row.get("step")) is int
+                and all(isinstance(k, str) and isinstance(v, (int, float, str)) for k, v in row.items())):
+            return f"history row {str(row)[:60]} is malformed (phase must be one of {', '.join(dict.fromkeys(names))})"
+    model = state["model"]
+    if not isinstance(model, dict) or set(model) != set(fresh["model"]) or any(
+            not isinstance(model[k], torch.Tensor) or model[k].shape != v.shape for k, v in fresh["model"].items()):
+        return "the weights do not match the network in config.yaml (another architecture)"
+    if any(t.is_floating_point() and not bool(torch.isfinite(t).all()) for t in model.values()):
+        return "the weights are not finite"
+    return check_layout(state["points"], fresh["points"], "points")

@@ -22,7 +22,14 @@ from pinn_mrepu.errors import ConfigError
 from pinn_mrepu.sweeps import compare, default_out
 from pinn_mrepu.sweeps.stats import format_number, group_summary
 
-from .common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, StopFlag
+from .common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    StopFlag,
+    io_error,
+)
 
 __all__ = ["add_compare_arguments", "run_compare_cli"]
 
@@ -97,8 +104,8 @@ def run_compare_cli(args: argparse.Namespace) -> int:
                           overrides=args.overrides, jobs=args.jobs, executor=args.executor, address=args.address,
                           out=out, progress=callback, should_stop=stop, figures=not args.no_figures,
                           run_figures=args.run_figures)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ConfigError, OSError) as exc:
+        print(f"error: {exc if isinstance(exc, ConfigError) else io_error(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:
         close()

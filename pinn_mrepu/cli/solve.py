@@ -9,11 +9,21 @@ from __future__ import annotations
 import argparse
 import sys
 
+import torch
+
 from pinn_mrepu.errors import ConfigError
 from pinn_mrepu.runs import default_run_dir, resume_folder, run_to_folder
 from pinn_mrepu.validation import config_warnings, load_config
 
-from .common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, StopFlag
+from .common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    StopFlag,
+    io_error,
+    one_line,
+)
 
 __all__ = ["add_solve_arguments", "run_solve"]
 
@@ -63,16 +73,20 @@ def run_solve(args: argparse.Namespace) -> int:
     stop = StopFlag()
     callback, close = _progress(args.quiet)
     try:
-        if args.resume:
-            if args.problem or args.overrides or args.activation:
+        if args.resume is not None:
+            if args.problem or args.overrides or args.activation is not None:
                 raise ConfigError("--resume", args.resume, "takes its config from the run folder; give no PROBLEM, --set or --activation")
+            for flag, given in (("--overwrite", args.overwrite), ("--out", args.out is not None)):
+                if given:
+                    raise ConfigError(flag, args.out if flag == "--out" else True,
+                                      "conflicts with --resume, which continues the run in its own folder")
             stop.install()
             outcome = resume_folder(args.resume, device=args.device, callback=callback, should_stop=stop)
         else:
             if not args.problem:
                 raise ConfigError("problem", None, "a problem YAML file is required (or --resume DIR)")
             overrides = list(args.overrides)
-            if args.activation:
+            if args.activation is not None:
                 overrides.insert(0, f"network.activation={args.activation}")
             config = load_config(args.problem, overrides)
             for warning in config_warnings(config):
@@ -81,10 +95,18 @@ def run_solve(args: argparse.Namespace) -> int:
             stop.install()
             outcome = run_to_folder(config, out, overwrite=args.overwrite, device=args.device, callback=callback,
                                     should_stop=stop)
-    except ConfigError as exc:
+    except (ConfigError, OSError) as exc:
         close()
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc if isinstance(exc, ConfigError) else io_error(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except (MemoryError, torch.cuda.OutOfMemoryError) as exc:
+        close()
+        print(f"error: out of memory ({one_line(exc)}); use fewer points or a smaller network", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        close()
+        print("error: interrupted before training started; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     close()
     m, r = outcome.metrics, outcome.result
     print(f"{r.status}: {r.message}")

@@ -3,12 +3,16 @@
 This is what ``solve`` does and what every run of a ``compare`` sweep is.  Nothing already computed is lost:
 the trainer state is checkpointed atomically to ``model.pt`` (with ``history.csv``) every
 ``train.checkpoint_every`` steps and whenever training stops (done, failed, interrupted), and an existing run
-folder is refused unless ``overwrite`` (or ``resume``) is given.
+folder is refused unless ``overwrite`` (or ``resume``) is given.  ``overwrite`` only ever replaces a folder this
+package wrote: one marked with :data:`~pinn_mrepu.storage.RUN_MARKER` that holds nothing but run files; anything
+else (a user's folder, ``--out .``) is refused and nothing is deleted.  A failed write (full disk, read-only
+folder) is a ConfigError naming the file; the last checkpoint stays intact.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,10 +23,20 @@ import torch
 from pinn_mrepu.config import Config
 from pinn_mrepu.errors import ConfigError
 from pinn_mrepu.solver import PINNSolver
-from pinn_mrepu.storage import cpu_model, save_state, write_config, write_history, write_metrics
+from pinn_mrepu.storage import (
+    RUN_MARKER,
+    cpu_model,
+    foreign_entries,
+    is_run_folder,
+    mark_run_folder,
+    save_state,
+    write_config,
+    write_history,
+    write_metrics,
+)
 from pinn_mrepu.training import TrainEvent, TrainResult
 
-__all__ = ["RunOutcome", "run_to_folder", "default_run_dir", "resume_folder"]
+__all__ = ["RunOutcome", "default_run_dir", "resume_folder", "run_to_folder"]
 
 
 @dataclass
@@ -40,12 +54,47 @@ def default_run_dir(config: Config, root: str | Path = "results/runs") -> Path:
     return Path(root) / f"{config.name}-{config.network.activation}-{stamp}"
 
 
-def _prepare(directory: Path, *, overwrite: bool) -> None:
-    if directory.exists() and any(directory.iterdir()):
+def _prepare(directory: Path, *, overwrite: bool) -> bool:
+    """Make ``directory`` ready for a fresh run (see the module docstring); True when it was created here."""
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError("--out", str(directory), "is a file, not a folder; choose a folder for the run")
+    created = not directory.exists()
+    if not created and any(directory.iterdir()):
         if not overwrite:
             raise ConfigError("--out", str(directory), "already holds a run; pass --overwrite to replace it or --resume to continue it")
-        shutil.rmtree(directory)
+        if not is_run_folder(directory):
+            raise ConfigError("--out", str(directory), f"is not a run folder of pinn_mrepu (no {RUN_MARKER}); "
+                                                      "--overwrite refused, nothing deleted")
+        foreign = foreign_entries(directory)
+        if foreign:
+            raise ConfigError("--out", str(directory), f"holds files pinn_mrepu did not write ({', '.join(foreign[:3])}"
+                                                      f"{', ...' if len(foreign) > 3 else ''}); --overwrite refused, "
+                                                      "nothing deleted")
+        for entry in directory.iterdir():
+            if entry.name != RUN_MARKER:
+                entry.unlink()
     directory.mkdir(parents=True, exist_ok=True)
+    mark_run_folder(directory)
+    return created
+
+
+def _io_error(exc: OSError, directory: Path) -> ConfigError:
+    return ConfigError("--out", str(exc.filename or directory), f"cannot be written ({exc.strerror or exc}); "
+                                                                 "the last checkpoint, if any, is kept")
+
+
+def _null_reasons(solver: PINNSolver, metrics: dict) -> dict[str, str]:
+    """Why a metric is null in ``metrics.json`` (JSON has no NaN)."""
+    out = {}
+    for key, value in metrics.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            if key in ("rel_l2", "max_abs_error", "mean_abs_error") and solver.problem.exact is None:
+                out[key] = "no exact solution (problem.exact)"
+            elif key == "final_loss" and not solver.trainer.history:
+                out[key] = "no training step was logged"
+            else:
+                out[key] = f"not finite ({value}): the prediction or residual is not finite"
+    return out
 
 
 def _metrics(solver: PINNSolver, result: TrainResult) -> dict:
@@ -71,6 +120,8 @@ def _metrics(solver: PINNSolver, result: TrainResult) -> dict:
 def _finish(solver: PINNSolver, directory: Path, *, figures: bool) -> RunOutcome:
     result = solver.train()
     metrics = _metrics(solver, result)
+    if nulls := _null_reasons(solver, metrics):
+        metrics["null_metrics"] = nulls
     write_metrics(directory, metrics)
     if figures and result.history:
         from .plots import plot_fields, plot_loss, save_figure
@@ -90,9 +141,9 @@ def _finish(solver: PINNSolver, directory: Path, *, figures: bool) -> RunOutcome
     return RunOutcome(directory, result, metrics)
 
 
-def _checkpointer(directory: Path) -> Callable[[dict], None]:
+def _checkpointer(directory: Path, fp: str) -> Callable[[dict], None]:
     def write(state: dict) -> None:
-        save_state(directory / "model.pt", state)
+        save_state(directory / "model.pt", state, fingerprint=fp)
         write_history(directory, state["history"])
 
     return write
@@ -104,10 +155,19 @@ def run_to_folder(config: Config, directory: str | Path, *, overwrite: bool = Fa
     """Train ``config`` from scratch into ``directory`` (refused if it holds a run, unless ``overwrite``)."""
     directory = Path(directory)
     solver = PINNSolver(config, device=device, callback=callback, should_stop=should_stop)  # validate before writing
-    _prepare(directory, overwrite=overwrite)
-    solver.trainer.checkpoint = _checkpointer(directory)
-    write_config(directory, solver.config)
-    return _finish(solver, directory, figures=figures)
+    created = False
+    try:
+        created = _prepare(directory, overwrite=overwrite)
+        write_config(directory, solver.config)
+    except OSError as exc:
+        if created:  # nothing of this run is left behind
+            shutil.rmtree(directory, ignore_errors=True)
+        raise _io_error(exc, directory) from None
+    solver.trainer.checkpoint = _checkpointer(directory, solver.fingerprint)
+    try:
+        return _finish(solver, directory, figures=figures)
+    except OSError as exc:
+        raise _io_error(exc, directory) from None
 
 
 def resume_folder(directory: str | Path, *, device: str | None = None,
@@ -118,5 +178,8 @@ def resume_folder(directory: str | Path, *, device: str | None = None,
     solver = PINNSolver.load(directory, device=device)
     solver.trainer.callback = callback or (lambda event: None)
     solver.trainer.should_stop = should_stop or (lambda: False)
-    solver.trainer.checkpoint = _checkpointer(directory)
-    return _finish(solver, directory, figures=figures)
+    solver.trainer.checkpoint = _checkpointer(directory, solver.fingerprint)
+    try:
+        return _finish(solver, directory, figures=figures)
+    except OSError as exc:
+        raise _io_error(exc, directory) from None
