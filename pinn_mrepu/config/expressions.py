@@ -207,8 +207,8 @@ def parse_expression(text: str | int | float, *, variables: Sequence[str],
             if name in FUNCTIONS:
                 raise fail(shown, f"{name!r} is a function; call it like {name}(x)")
             known = [*variables, *param_values, *CONSTANTS, *FUNCTIONS]
-            what = f"variables: {', '.join(variables) or 'none'}" + (f"; fields: {fields_help}" if fields_help else "")
-            raise fail(shown, f"unknown name {name!r} ({what})" + hint(name, known))
+            raise fail(shown, f"unknown name {name!r} (variables: {', '.join(variables) or 'none'})"
+                       + hint(name, known))
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
             if op is None:

@@ -191,7 +191,19 @@ def build_exact(raw: object, *, variables: Sequence[str], outputs: Sequence[str]
             raise ConfigError("problem.exact.reference", name, f"solves {ref_pde}, not {pde}")
         if len(outputs) != 1:
             raise ConfigError("problem.exact.reference", name, f"is a scalar solution; outputs are {', '.join(outputs)}")
-        return lambda pts, _fn=fn, _p=dict(params): _fn(pts, _p)
+        if pde is None and len(variables) != 2:
+            raise ConfigError("problem.exact.reference", name, f"is a solution in (x, t); the coordinates are "
+                                                                f"{', '.join(variables)}")
+        frozen = dict(params)
+
+        def reference(pts: np.ndarray) -> np.ndarray:
+            try:
+                return fn(pts, frozen)
+            except KeyError as exc:  # an equations problem without the parameter the reference reads
+                raise ConfigError("problem.params", sorted(frozen), f"the reference {name} needs the parameter "
+                                                                    f"{exc.args[0]}") from None
+
+        return reference
     if len(outputs) == 1 and not isinstance(raw, dict):
         return parse_expression(raw, variables=variables, params=params, field="problem.exact").numpy
     if not isinstance(raw, dict) or set(raw) != set(outputs):
