@@ -124,9 +124,29 @@ class PINNSolver:
 
     # ---------------------------------------------------------------- evaluation
     def predict(self, points: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
-        """Network output at ``points (N, d)`` -> ``(N, 1)``; numpy in, numpy out."""
+        """Network outputs at ``points``: ``(N, d)`` -> ``(N, n_outputs)``; numpy (or a list) in, numpy out.
+
+        The columns of ``points`` are the coordinates in ``problem.variables`` order: space first, then time
+        (e.g. ``x, t`` or ``x, y``).  A 1-D array is accepted for one-coordinate problems.
+
+        Raises:
+            ValueError: wrong number of columns, more than 2 dimensions, or non-numeric values.
+        """
         as_numpy = not isinstance(points, torch.Tensor)
-        x = torch.as_tensor(np.asarray(points) if as_numpy else points, dtype=self.dtype, device=self.device)
+        d, names = self.problem.domain.dim, ", ".join(self.problem.variables)
+        if as_numpy:
+            arr = np.asarray(points)
+            if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+                raise ValueError(f"points: got dtype {arr.dtype}, must be real numbers (columns {names})")
+            x = torch.as_tensor(arr, dtype=self.dtype, device=self.device)
+        else:
+            if points.is_complex() or points.dtype == torch.bool:
+                raise ValueError(f"points: got dtype {points.dtype}, must be real numbers (columns {names})")
+            x = points.to(self.device, self.dtype)
+        if x.ndim == 1 and d == 1:
+            x = x[:, None]
+        if x.ndim != 2 or x.shape[1] != d:
+            raise ValueError(f"points: got shape {tuple(x.shape)}, must be (N, {d}) with columns {names}")
         with torch.no_grad():
             out = torch.cat([self.model(chunk) for chunk in torch.split(x, 65536)]) if len(x) else self.model(x)
         return out.cpu().numpy() if as_numpy else out

@@ -86,9 +86,17 @@ def _burgers_reference(points: np.ndarray, params: Mapping[str, float]) -> np.nd
     return burgers_solution(points[:, 0], points[:, 1], params["nu"])
 
 
-#: Named exact solutions: ``name -> (pde it solves, fn(points (N, d), params) -> (N,))``.
+def _allen_cahn_reference(points: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+    from .allen_cahn import allen_cahn_reference
+
+    return allen_cahn_reference(points, params)
+
+
+#: Named exact solutions: ``name -> (pde it solves, fn(points (N, d), params) -> (N,))``.  ``allen_cahn`` solves
+#: u_t - eps u_xx + 5u^3 - 5u = 0 (an ``equations`` problem; reads the parameter ``eps``, default 1e-4).
 REFERENCES: dict[str, tuple[str, Callable[[np.ndarray, Mapping[str, float]], np.ndarray]]] = {
     "burgers": ("burgers", _burgers_reference),
+    "allen_cahn": ("allen_cahn", _allen_cahn_reference),
 }
 
 
