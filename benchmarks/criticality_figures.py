@@ -91,10 +91,11 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    paths = write_criticality_figures("mrepu", p=2, depth=20, out_dir=out, width=512, n_networks=100, seed=0,
+    # depth = hidden layers: 19 + the output layer = the 20 linear layers of the tables below
+    paths = write_criticality_figures("mrepu", p=2, depth=19, out_dir=out, width=512, n_networks=100, seed=0,
                                       method=args.method)
     t_fig = time.perf_counter() - t0
-    (out / "report_mrepu_p2.txt").write_text(criticality_report("mrepu", p=2, depth=20) + "\n")
+    (out / "report_mrepu_p2.txt").write_text(criticality_report("mrepu", p=2, depth=19) + "\n")
     seeds = range(4)
     tables = [
         "## critical_init for every registered activation\n\n"

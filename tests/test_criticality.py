@@ -334,3 +334,90 @@ def test_report_mentions_the_essentials():
     assert "none" in criticality_report("repu", p=3, depth=5)
     with pytest.raises(ValueError, match="activation"):
         criticality_report("nope")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Report wording, CLI help, figures of the chosen activation
+# --------------------------------------------------------------------------------------------------------------------
+
+def test_report_counts_hidden_layers_like_network_depth():
+    """README and network.depth count hidden layers L; the report uses the variances init: critical gives such a
+    network (L + 1 linear layers)."""
+    from pinn_mrepu.nn import layer_variances
+
+    text = criticality_report("mrepu", p=2, depth=10)
+    assert "L = 10 hidden layers" in text and "linear layers L" not in text
+    fan = [(2, 20)] + [(20, 20)] * 9 + [(20, 1)]  # MLP(2, 1, width=20, depth=10): 11 nn.Linear layers
+    cb1, cw1 = layer_variances("critical", get_activation("mrepu", p=2), fan)[0]
+    assert f"layer 1              : (c_b, c_w) = ({cb1:.6g}, {cw1:.6g})" in text
+    assert "\n    11  " in text  # the output layer's kernel is listed
+
+
+def test_criticality_help_shows_defaults(capsys):
+    from pinn_mrepu.cli.main import main
+
+    with pytest.raises(SystemExit):
+        main(["criticality", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: mrepu)" in out and "(default: 20)" in out and "hidden layers" in out
+
+
+def _draw(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    return fig
+
+
+@pytest.fixture(scope="module")
+def tanh_figures():
+    from pinn_mrepu.criticality.plots import criticality_figures
+
+    figs = criticality_figures("tanh", depth=4, width=16, n_networks=4, phase_grid=(5, 4))
+    return {name: _draw(fig) for name, fig in figs.items()}
+
+
+def test_kernel_panels_are_all_of_the_chosen_activation(tanh_figures):
+    """Every panel of kernel_vs_layer is tanh's (three used to be RePU p=2 whatever the activation): titles say so
+    and each theory curve is tanh's recursion for the panel's (C_b, C_W) over L + 1 = 5 layers."""
+    axes = tanh_figures["kernel_vs_layer"].axes
+    assert len(axes) == 4
+    lv = critical_init("tanh").layer_variances(5)
+    k1 = lv[0][0] + lv[0][1] / 3
+    for ax, f in zip(axes[:3], (0.9, 1.0, 1.1)):
+        assert ax.get_title().startswith("tanh:")
+        theory = ax.get_lines()[0].get_ydata()
+        np.testing.assert_allclose(theory, kernel_recursion("tanh", k1, 5, lv[1][0], f * lv[1][1]), rtol=1e-12)
+        assert not np.allclose(theory, kernel_recursion("repu", k1, 5, 0.0, f * 2.0))
+    assert axes[3].get_title().startswith("tanh:")
+    for name in ("susceptibilities", "phase_diagram"):
+        titles = [ax.get_title() for ax in tanh_figures[name].axes if ax.get_title()]
+        assert titles and all(t.startswith(("tanh", "reference:")) for t in titles), titles
+
+
+def test_legends_do_not_cover_the_axes(tanh_figures):
+    for name, fig in tanh_figures.items():
+        legends = [(ax, ax.get_legend()) for ax in fig.axes if ax.get_legend() is not None]
+        assert legends, name
+        for ax, leg in legends:
+            assert not leg.get_window_extent().overlaps(ax.get_window_extent()), (name, ax.get_title())
+
+
+def test_initialisation_legend_is_words_not_class_names(tanh_figures):
+    from pinn_mrepu.criticality.plots import describe_init
+
+    texts = [t.get_text() for ax in tanh_figures["phase_diagram"].axes if ax.get_legend()
+             for t in ax.get_legend().get_texts()]
+    assert texts and not any("critical_init" in t or "(none)" in t or "k_star_zero" in t for t in texts)
+    assert describe_init(critical_init("tanh")) in texts
+    assert "no critical point" in describe_init(critical_init("repu", p=2))
+
+
+def test_write_criticality_figures_writes_pngs(tmp_path):
+    from pinn_mrepu.criticality.plots import write_criticality_figures
+
+    paths = write_criticality_figures("relu", depth=2, out_dir=tmp_path, width=8, n_networks=2, phase_grid=(3, 3))
+    assert [p.name for p in paths] == ["kernel_vs_layer.png", "susceptibilities.png", "phase_diagram.png"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+    with pytest.raises(ConfigError, match="^depth"):
+        write_criticality_figures("relu", depth=0, out_dir=tmp_path)

@@ -15,10 +15,15 @@ __all__ = ["add_criticality_arguments", "run_criticality"]
 
 def add_criticality_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of the ``criticality`` subcommand."""
-    p.add_argument("--activation", default="mrepu")
-    p.add_argument("--p", type=int, default=None, help="power p for mrepu/repu")
-    p.add_argument("--depth", type=int, default=20)
-    p.add_argument("--plot", metavar="DIR", help="write the figures into DIR")
+    p.add_argument("--activation", default="mrepu", help="a registered activation (default: %(default)s)")
+    p.add_argument("--p", type=int, default=None,
+                   help="power p for mrepu/repu (default: the activation's own, 2), also of the RePU reference")
+    p.add_argument("--depth", type=int, default=20,
+                   help="number of hidden layers L, as network.depth; the network has L + 1 linear layers "
+                        "(default: %(default)s)")
+    p.add_argument("--plot", metavar="DIR", default=None,
+                   help="write kernel_vs_layer.png, susceptibilities.png, phase_diagram.png into DIR "
+                        "(default: no figures)")
 
 
 def run_criticality(args: argparse.Namespace) -> int:

@@ -208,7 +208,8 @@ def _critical_init(act: Any, max_growth: float, anchor_k: float, k_max: float) -
         return CriticalInit(
             universality="k_star_zero", c_b=0.0, c_w=c_w, k_star=0.0, chi_par=1.0, chi_perp=1.0, a1=a1,
             first_layer=("(C_b, C_W)" if a1 <= 0 else
-                         f"c_w = min(C_W, k1 / mean(x^2)), k1 the largest K^(1) with K^(L)/K^(1) <= {max_growth:g}"),
+                         f"c_w = min(C_W, k1 / mean(x^2)), k1 the largest K^(1) with K^(out)/K^(1) <= {max_growth:g} "
+                         "at the output layer"),
             message=f"{name}: K* = 0 class, sigma(0) = 0, sigma'(0) = {s[1]:.6g}: chi_par, chi_perp -> 1 as K -> 0 "
                     f"at (C_b, C_W) = (0, {c_w:.6g}); {trend}.", **info)
     c_w = anchor_k / float(_moments(act, anchor_k)[0])

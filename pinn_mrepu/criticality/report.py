@@ -47,7 +47,8 @@ def criticality_report(activation_name: str, *, p: int | None = None, depth: int
     Args:
         activation_name: a registered activation name.
         p: its power (mrepu, repu only).
-        depth: number of linear layers L of the network the prediction is for (inputs with mean x^2 = 1/3).
+        depth: number of hidden layers L of the network the prediction is for, as ``network.depth`` (the
+            network has L + 1 linear layers, the last one the output layer; inputs with mean x^2 = 1/3).
 
     Raises:
         ConfigError: unknown activation, bad ``p``, or depth not an integer >= 1.
@@ -57,7 +58,8 @@ def criticality_report(activation_name: str, *, p: int | None = None, depth: int
     act = resolve_activation(activation_name, p)
     ci = critical_init(act)
     prm = ", ".join(f"{k}={v}" for k, v in ci.params.items())
-    lv = ci.layer_variances(depth, input_second_moment=_M2)
+    n = depth + 1  # linear layers: L hidden + the output layer (what init: critical uses for network.depth = L)
+    lv = ci.layer_variances(n, input_second_moment=_M2)
     (cb1, cw1), (cb, cw) = lv[0], lv[-1]
     lines = [
         f"Criticality of {ci.activation}{f' ({prm})' if prm else ''} -- infinite-width kernel recursion",
@@ -78,21 +80,20 @@ def criticality_report(activation_name: str, *, p: int | None = None, depth: int
     lines += ["chi_par / chi_perp     : " + ", ".join(f"{_fmt(r)} (K={_fmt(k)})" for k, r in zip(ks, par / perp)),
               "", ci.message, "",
               f"first layer            : {ci.first_layer}",
-              f"layer variances for L = {depth} linear layers, inputs with mean x^2 = 1/3 "
-              "(W ~ N(0, c_w/fan_in), b ~ N(0, c_b)):",
-              f"  {'layer 1':<21}: (c_b, c_w) = ({_fmt(cb1)}, {_fmt(cw1)})  -> K^(1) = {_fmt(cb1 + cw1 * _M2)}"]
-    if depth > 1:
-        lines.append(f"  {'layers 2..' + str(depth):<21}: (c_b, c_w) = ({_fmt(cb)}, {_fmt(cw)})")
-    shown = shown_layers(depth)
-    kern = kernel_recursion(act, cb1 + cw1 * _M2, depth, cb, cw)
+              (f"layer variances for L = {depth} hidden layers (network.depth = {depth}; {n} linear layers with "
+               "the output layer), inputs with mean x^2 = 1/3 (W ~ N(0, c_w/fan_in), b ~ N(0, c_b)):"),
+              f"  {'layer 1':<21}: (c_b, c_w) = ({_fmt(cb1)}, {_fmt(cw1)})  -> K^(1) = {_fmt(cb1 + cw1 * _M2)}",
+              f"  {f'layers 2..{n} (output)':<21}: (c_b, c_w) = ({_fmt(cb)}, {_fmt(cw)})"]
+    shown = shown_layers(n)
+    kern = kernel_recursion(act, cb1 + cw1 * _M2, n, cb, cw)
     finite = np.isfinite(kern)
-    cpar, cperp = np.full(depth, np.nan), np.full(depth, np.nan)
+    cpar, cperp = np.full(n, np.nan), np.full(n, np.nan)
     cpar[finite], cperp[finite] = susceptibilities(act, kern[finite], cw)
-    lines += ["", "predicted kernel (theory, infinite width):",
+    lines += ["", f"predicted kernel (theory, infinite width; l = {n} is the output layer):",
               f"  {'l':>4}  {'K^(l)':>13}  {'chi_par':>11}  {'chi_perp':>11}"]
     lines += [f"  {l:>4}  {_fmt(kern[l - 1]):>13}  {_fmt(cpar[l - 1]):>11}  {_fmt(cperp[l - 1]):>11}" for l in shown]
     if (cb1, cw1) != (cb, cw):
-        naive = kernel_recursion(act, cb + cw * _M2, depth, cb, cw)
+        naive = kernel_recursion(act, cb + cw * _M2, n, cb, cw)
         lines += ["", f"for comparison, layer 1 also ({_fmt(cb)}, {_fmt(cw)}) (K^(1) = {_fmt(cb + cw * _M2)}):",
                   "  " + ", ".join(f"K^({l}) = {_fmt(naive[l - 1])}" for l in shown)]
     return "\n".join(lines)
