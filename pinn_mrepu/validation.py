@@ -66,6 +66,11 @@ def validate_config(config: Config, *, equations: Mapping[str, object] | None = 
                               + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not (w >= 0 and math.isfinite(w)):
             raise ConfigError(f"train.weights.{key}", w, "must be a finite number >= 0")
+    # config.yaml is the fully resolved file: every loss weight and every parameter value (defaults and derived
+    # parameters included) is written out
+    config.train.weights = {t: float(config.train.weights.get(t, 1.0)) for t in valid_terms}
+    if equations is None:
+        config.problem.params = dict(problem.params)
     if config.evaluate.grid is None:
         config.evaluate.grid = default_grid(problem.domain.dim)
     grid = config.evaluate.grid
