@@ -29,6 +29,7 @@ import pickle
 import platform
 import re
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -139,7 +140,9 @@ def load_state(path: str | Path, *, map_location=None) -> dict:
         OSError: unreadable.
     """
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": the refusal below says enough
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, EOFError, zipfile.BadZipFile, RuntimeError, ValueError, TypeError,
             AttributeError, KeyError, IndexError, ImportError, UnicodeDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

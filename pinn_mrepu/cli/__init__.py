@@ -7,4 +7,4 @@ from .common import EXIT_OK as EXIT_OK
 from .main import main as main
 from .main import solve_main as solve_main
 
-__all__ = ["main", "solve_main", "EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERRUPTED"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "main", "solve_main"]

@@ -23,8 +23,8 @@ def one_line(exc: BaseException) -> str:
 
 def io_error(exc: OSError) -> ConfigError:
     """An OSError as a one-line ConfigError naming the file."""
-    return ConfigError("file", exc.filename if exc.filename is not None else "?",
-                       f"cannot be read or written ({exc.strerror or one_line(exc)})")
+    name = exc.filename if exc.filename is not None else "?"
+    return ConfigError("file", name, f"cannot read or write {name} ({exc.strerror or one_line(exc)})")
 
 
 class StopFlag:

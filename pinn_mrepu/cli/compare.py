@@ -97,14 +97,18 @@ def run_compare_cli(args: argparse.Namespace) -> int:
     stop = StopFlag()
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     callback, close = _progress_bar(args.quiet)
+    out, existed = None, True
     try:
         out = args.out or default_out(args.problem)
+        existed = Path(out).exists()
         stop.install()
         records = compare(args.problem, activations=args.activations, p=args.p, depths=args.depths, seeds=args.seeds,
                           overrides=args.overrides, jobs=args.jobs, executor=args.executor, address=args.address,
                           out=out, progress=callback, should_stop=stop, figures=not args.no_figures,
                           run_figures=args.run_figures)
     except (ConfigError, OSError) as exc:
+        if not existed and out is not None and Path(out).is_dir() and not any(Path(out).iterdir()):
+            Path(out).rmdir()  # an empty folder made by this failed call
         print(f"error: {exc if isinstance(exc, ConfigError) else io_error(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:

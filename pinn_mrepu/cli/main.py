@@ -19,7 +19,7 @@ from .compare import add_compare_arguments, run_compare_cli
 from .criticality import add_criticality_arguments, run_criticality
 from .solve import add_solve_arguments, run_solve
 
-__all__ = ["main", "solve_main", "build_parser"]
+__all__ = ["build_parser", "main", "solve_main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -63,8 +63,10 @@ def _check_node(node: yaml.Node, path: str, depth: int, count: list[int], origin
         if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
             line = key.start_mark.line + 1
             if (key.tag, key.value) in seen:
+                first = seen[key.tag, key.value]
+                where_ = f"on line {line}" if first == line else f"on lines {first} and {line}"
                 raise ConfigError(sub, value.value if isinstance(value, yaml.ScalarNode) else origin,
-                                  f"is given twice (lines {seen[key.tag, key.value]} and {line}); a key may appear once")
+                                  f"is given twice ({where_}); a key may appear once")
             seen[key.tag, key.value] = line
         _check_node(key, sub, depth + 1, count, origin)
         _check_node(value, sub, depth + 1, count, origin)

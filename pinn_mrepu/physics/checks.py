@@ -101,14 +101,14 @@ def check_finite(problem: Problem, transform: Sequence[Callable] | None = None, 
     interior = dom.sample_interior(SAMPLE_POINTS, sampler=sampler, seed=seed, tag=(7717,))
     grid_pts = _grid_subset(dom.grid(list(grid))[0])
     everywhere = np.concatenate([interior, grid_pts])
-    x = torch.as_tensor(interior, dtype=torch.float64)
+    x = torch.as_tensor(everywhere, dtype=torch.float64)
     for name, eq in problem.equations.items():
         res = _probe(eq, eq.fields, x)
         if res is not None and (i := _first_bad(res, limit)) is not None:
             source = getattr(problem.pde, "source", None)
             field, shown = (("problem.source", getattr(source, "text", name)) if source is not None else
                             (f"problem.equations.{name}", getattr(eq, "text", "") or name))
-            _fail(field, shown, variables, interior[i], res[i], limit)
+            _fail(field, shown, variables, everywhere[i], res[i], limit)
     for name, cond in problem.conditions.items():
         batch = cond.sample(dom, SAMPLE_POINTS, sampler=sampler, seed=seed, tag=(7718,))
         field = f"problem.conditions.{name}"

@@ -9,4 +9,4 @@ from .folders import default_run_dir as default_run_dir
 from .folders import resume_folder as resume_folder
 from .folders import run_to_folder as run_to_folder
 
-__all__ = ["RunOutcome", "run_to_folder", "default_run_dir", "resume_folder"]
+__all__ = ["RunOutcome", "default_run_dir", "resume_folder", "run_to_folder"]

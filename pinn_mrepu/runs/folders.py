@@ -54,12 +54,11 @@ def default_run_dir(config: Config, root: str | Path = "results/runs") -> Path:
     return Path(root) / f"{config.name}-{config.network.activation}-{stamp}"
 
 
-def _prepare(directory: Path, *, overwrite: bool) -> bool:
-    """Make ``directory`` ready for a fresh run (see the module docstring); True when it was created here."""
+def _prepare(directory: Path, *, overwrite: bool) -> None:
+    """Make ``directory`` ready for a fresh run (see the module docstring)."""
     if directory.exists() and not directory.is_dir():
         raise ConfigError("--out", str(directory), "is a file, not a folder; choose a folder for the run")
-    created = not directory.exists()
-    if not created and any(directory.iterdir()):
+    if directory.exists() and any(directory.iterdir()):
         if not overwrite:
             raise ConfigError("--out", str(directory), "already holds a run; pass --overwrite to replace it or --resume to continue it")
         if not is_run_folder(directory):
@@ -75,12 +74,11 @@ def _prepare(directory: Path, *, overwrite: bool) -> bool:
                 entry.unlink()
     directory.mkdir(parents=True, exist_ok=True)
     mark_run_folder(directory)
-    return created
 
 
 def _io_error(exc: OSError, directory: Path) -> ConfigError:
-    return ConfigError("--out", str(exc.filename or directory), f"cannot be written ({exc.strerror or exc}); "
-                                                                 "the last checkpoint, if any, is kept")
+    return ConfigError("--out", str(directory), f"cannot write {exc.filename or directory} ({exc.strerror or exc}); "
+                                                "the last checkpoint, if any, is kept")
 
 
 def _null_reasons(solver: PINNSolver, metrics: dict) -> dict[str, str]:
@@ -155,9 +153,9 @@ def run_to_folder(config: Config, directory: str | Path, *, overwrite: bool = Fa
     """Train ``config`` from scratch into ``directory`` (refused if it holds a run, unless ``overwrite``)."""
     directory = Path(directory)
     solver = PINNSolver(config, device=device, callback=callback, should_stop=should_stop)  # validate before writing
-    created = False
+    created = not directory.exists()
     try:
-        created = _prepare(directory, overwrite=overwrite)
+        _prepare(directory, overwrite=overwrite)
         write_config(directory, solver.config)
     except OSError as exc:
         if created:  # nothing of this run is left behind
