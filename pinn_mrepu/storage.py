@@ -55,7 +55,7 @@ __all__ = [
 #: The file that marks a folder as a run folder written by this package.
 RUN_MARKER = ".pinn_mrepu_run"
 MODEL_FORMAT = "pinn_mrepu.model/1"
-_RUN_FILE = re.compile(r"(config\.yaml|metrics\.json|history\.csv|model\.pt|error\.txt|loss\.png|solution(_\w+)?\.png|"
+_RUN_FILE = re.compile(r"(config\.yaml|metrics\.json|history\.csv|model\.pt|error\.txt|loss\.png|residual\.png|solution(_\w+)?\.png|"
                        + re.escape(RUN_MARKER) + ")")
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from pinn_mrepu.config import Config
@@ -122,21 +123,47 @@ def _finish(solver: PINNSolver, directory: Path, *, figures: bool) -> RunOutcome
         metrics["null_metrics"] = nulls
     write_metrics(directory, metrics)
     if figures and result.history:
-        from .plots import plot_fields, plot_loss, save_figure
-
-        points, axes = solver.evaluation_grid()
-        pred = solver.predict(points)
-        exact = solver.problem.exact_values(points) if solver.problem.exact is not None else None
-        outputs = solver.problem.outputs
-        for i, name in enumerate(outputs):  # one figure per output: solution.png, or solution_<output>.png
-            rel = metrics.get("per_output", {}).get(name, metrics)["rel_l2"]
-            title = (f"{solver.config.name}, {solver.config.network.activation}"
-                     f"{'' if len(outputs) == 1 else f', output {name}'}: rel L2 {rel:.2e}")
-            fig = plot_fields(axes, solver.problem.variables, pred[:, i], None if exact is None else exact[:, i],
-                              title=title)
-            save_figure(fig, directory / ("solution.png" if len(outputs) == 1 else f"solution_{name}.png"))
-        save_figure(plot_loss(result.history, title=solver.config.name), directory / "loss.png")
+        _write_figures(solver, directory, result, metrics)
     return RunOutcome(directory, result, metrics)
+
+
+def _grid_residual(solver: PINNSolver, points: np.ndarray) -> np.ndarray:
+    """Equation residuals ``(M, n_equations)`` at ``points`` (chunks of 8192, no graph kept)."""
+    x = torch.as_tensor(points, dtype=solver.dtype, device=solver.device)
+    parts = [solver.loss.residual(solver.model, chunk, create_graph=False).detach().cpu()
+             for chunk in torch.split(x, 8192)]
+    return torch.cat(parts).numpy() if parts else np.zeros((0, len(solver.problem.equations)))
+
+
+def _write_figures(solver: PINNSolver, directory: Path, result: TrainResult, metrics: dict) -> None:
+    """solution.png (solution_<output>.png for systems), residual.png and loss.png."""
+    from .plots import (
+        activation_label,
+        grid_slice,
+        plot_fields,
+        plot_loss,
+        plot_residual,
+        save_figure,
+    )
+
+    net = solver.config.network
+    run = f"{solver.config.name}, {activation_label(net.activation, net.activation_params)}"
+    points, axes = solver.evaluation_grid()
+    variables = solver.problem.variables
+    pred = solver.predict(points)
+    exact = solver.problem.exact_values(points) if solver.problem.exact is not None else None
+    outputs = solver.problem.outputs
+    for i, name in enumerate(outputs):  # one figure per output: solution.png, or solution_<output>.png
+        rel = metrics.get("per_output", {}).get(name, metrics)["rel_l2"]
+        title = f"{run}{'' if len(outputs) == 1 else f', output {name}'}: rel L2 {rel:.2e}"
+        fig = plot_fields(axes, variables, pred[:, i], None if exact is None else exact[:, i], title=title)
+        save_figure(fig, directory / ("solution.png" if len(outputs) == 1 else f"solution_{name}.png"))
+    index, _ = grid_slice(axes, variables)
+    res = _grid_residual(solver, points[index])
+    residuals = {name: res[:, k] for k, name in enumerate(solver.problem.equations)}
+    save_figure(plot_residual(axes, variables, residuals, title=f"{run}: |PDE residual| on the evaluation grid"),
+                directory / "residual.png")
+    save_figure(plot_loss(result.history, title=run), directory / "loss.png")
 
 
 def _checkpointer(directory: Path, fp: str) -> Callable[[dict], None]:

@@ -2,7 +2,11 @@
 
 - ``rel_l2_vs_depth.png``: median rel L2 error against depth per activation, interquartile band, log scale;
 - ``loss_curves.png``: one panel per depth, the median over seeds of the total loss per activation against the
-  cumulative step (Adam steps, then L-BFGS iterations continuing the same axis);
+  cumulative step (the phases' iterations continuing one axis; dotted lines where the budget's phases change).
+  A run that ended early (stalled, converged, diverged) keeps its last loss from then on, so the median does not
+  jump when the set of runs still going changes; where a run ended is marked.
+
+Legends read ``mrepu p=2 (n=5 runs)``; every figure states the budget (the configured phases).
 - ``fields_<label>.png``: prediction / exact / error of the best and of the worst finished run of an activation,
   rebuilt from the run folders with :meth:`PINNSolver.load` and drawn by :func:`pinn_mrepu.runs.plots.plot_fields`.
 """
@@ -15,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+import yaml
 from matplotlib.figure import Figure
 
 from pinn_mrepu.runs.plots import plot_fields, save_figure
@@ -23,27 +28,50 @@ from pinn_mrepu.storage import atomic_write
 
 from .stats import finished_errors
 
-__all__ = ["plot_rel_l2_vs_depth", "read_history", "cumulative_loss", "median_curve", "plot_loss_curves",
-           "write_fields_figure", "write_sweep_figures"]
+__all__ = ["budget_text", "cumulative_loss", "display_label", "median_curve", "plot_loss_curves",
+           "plot_rel_l2_vs_depth", "read_history", "write_fields_figure", "write_sweep_figures"]
+
+Budget = Sequence[tuple[str, int]]  # the configured phases: (optimizer, steps)
 
 
-def plot_rel_l2_vs_depth(records: Sequence[Mapping], *, title: str = "") -> Figure:
-    """Median rel L2 (finished runs) against depth per activation label, with the 25-75 % band; log y."""
+def display_label(record: Mapping) -> str:
+    """``mrepu p=2`` for a record with activation_name ``mrepu`` and activation_params ``p=2`` (else its label)."""
+    name = record.get("activation_name") or record.get("activation")
+    params = str(record.get("activation_params") or "").replace(",", " ")
+    return f"{name} {params}".strip()
+
+
+def budget_text(budget: Budget) -> str:
+    """``budget: adam 300 + lbfgs 200 steps``."""
+    return "budget: " + " + ".join(f"{opt} {steps}" for opt, steps in budget) + " steps" if budget else ""
+
+
+def _with_budget(title: str, budget: Budget) -> str:
+    return "; ".join(t for t in (title, budget_text(budget)) if t)
+
+
+def plot_rel_l2_vs_depth(records: Sequence[Mapping], *, title: str = "", budget: Budget = ()) -> Figure:
+    """Median rel L2 (finished runs) against depth per activation label, with the 25-75 % band; log y.
+
+    The legend gives each activation with its parameters and the number of finished runs behind its points.
+    """
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.add_subplot(1, 1, 1)
     labels = list(dict.fromkeys(str(r["activation"]) for r in records))
+    shown = {str(r["activation"]): display_label(r) for r in records}
     depths = sorted({int(r["depth"]) for r in records})
     for label in labels:
-        xs, med, lo, hi = [], [], [], []
+        xs, med, lo, hi, n = [], [], [], [], 0
         for d in depths:
             errs = finished_errors(r for r in records if str(r["activation"]) == label and int(r["depth"]) == d)
             if len(errs):
+                n += len(errs)
                 xs.append(d)
                 q25, q50, q75 = np.percentile(errs, [25, 50, 75])
                 med.append(q50), lo.append(q25), hi.append(q75)
         if not xs:
             continue
-        (line,) = ax.plot(xs, med, "o-", label=label)
+        (line,) = ax.plot(xs, med, "o-", label=f"{shown[label]} (n={n} runs)")
         ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
     ax.set_yscale("log")
     top = 10.0  # rel L2 above 1 is no solution at all; keep the useful range readable
@@ -56,8 +84,8 @@ def plot_rel_l2_vs_depth(records: Sequence[Mapping], *, title: str = "") -> Figu
     ax.set_ylabel("rel L2 error (median, IQR band)")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=9)
+    if title or budget:
+        ax.set_title(_with_budget(title, budget), fontsize=9)
     return fig
 
 
@@ -74,22 +102,35 @@ def cumulative_loss(history: Sequence[Mapping]) -> tuple[np.ndarray, np.ndarray]
 
 
 def median_curve(curves: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Median over curves at every step that any of them logged (over the curves that reached it)."""
+    """Median over curves at every step that any of them logged.
+
+    Each curve counts from its first logged step on with its latest value at or before the step; after its last
+    step it keeps its final value (a run that ended early stays where it ended), so the set of curves in the
+    median only grows and the median does not jump when a run stops.  Non-finite values are left out.
+    """
     xs = np.unique(np.concatenate([c[0] for c in curves])) if curves else np.array([], dtype=np.int64)
-    med = np.empty(len(xs))
-    for i, x in enumerate(xs):
-        vals = [y[k] for xc, y in curves for k in np.flatnonzero(xc == x)[-1:] if np.isfinite(y[k])]
-        med[i] = np.median(vals) if vals else np.nan
+    vals = np.full((len(curves), len(xs)), np.nan)
+    for j, (xc, y) in enumerate(curves):
+        k = np.searchsorted(xc, xs, side="right") - 1  # latest row at or before each step
+        ok = k >= 0
+        vals[j, ok] = np.asarray(y, dtype=np.float64)[k[ok]]
+    vals[~np.isfinite(vals)] = np.nan
+    med = np.full(len(xs), np.nan)
+    some = np.any(~np.isnan(vals), axis=0)
+    med[some] = np.nanmedian(vals[:, some], axis=0)
     return xs, med
 
 
 def plot_loss_curves(curves: Mapping[str, Mapping[int, Sequence[tuple[np.ndarray, np.ndarray]]]], *,
-                     title: str = "") -> Figure:
-    """One panel per depth; in each, the median loss curve of every activation label.
+                     title: str = "", budget: Budget = ()) -> Figure:
+    """One panel per depth; in each, the median loss curve of every activation label (see :func:`median_curve`).
 
     Args:
-        curves: ``label -> depth -> [(x, loss), ...]`` (one curve per seed, from :func:`cumulative_loss`).
+        curves: ``label -> depth -> [(x, loss), ...]`` (one curve per seed, from :func:`cumulative_loss`); the
+            label is shown as given (e.g. from :func:`display_label`), with the number of runs.
+        budget: the configured phases, marked where they change and stated in the title.
     """
+    ends = [int(v) for v in np.cumsum([steps for _, steps in budget])]
     depths = sorted({d for per in curves.values() for d in per})
     ncol = min(4, max(1, len(depths)))
     nrow = max(1, -(-len(depths) // ncol))
@@ -102,15 +143,25 @@ def plot_loss_curves(curves: Mapping[str, Mapping[int, Sequence[tuple[np.ndarray
             runs = [c for c in per.get(depth, []) if len(c[0])]
             if runs:
                 x, med = median_curve(runs)
-                ax.semilogy(x, med, lw=1.2, label=f"{label} ({len(runs)})")
+                (line,) = ax.semilogy(x, med, lw=1.2, label=f"{label} (n={len(runs)} runs)")
+                early = sorted({int(c[0][-1]) for c in runs if ends and c[0][-1] < ends[-1]})
+                if early:  # where runs ended before the budget: the median holds their last loss from there
+                    ax.plot(early, np.interp(early, x, med), "|", ms=9, mew=1.5, color=line.get_color())
+        first_x = min((int(c[0][0]) for per in curves.values() for c in per.get(depth, []) if len(c[0])), default=0)
+        for k_phase, (opt, _) in enumerate(budget):
+            start = ends[k_phase - 1] if k_phase else 0
+            if k_phase:
+                ax.axvline(start, color="grey", ls=":", lw=1)
+            ax.text(max(start, first_x), 1.0, f" {opt}", va="top", fontsize=7, color="grey",
+                    transform=ax.get_xaxis_transform(), clip_on=True)
         ax.set_title(f"depth {depth}", fontsize=9)
-        ax.set_xlabel("step (Adam, then L-BFGS)", fontsize=8)
+        ax.set_xlabel("step (iterations of all phases; |: a run ended early)", fontsize=8)
         if k % ncol == 0:
             ax.set_ylabel("loss (median over seeds)", fontsize=8)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=10)
+    if title or budget:
+        fig.suptitle(_with_budget(title, budget), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -152,6 +203,24 @@ def write_fields_figure(panels: Sequence[tuple[str | Path, str]], path: str | Pa
     return Path(path)
 
 
+def _budget(out: Path, records: Sequence[Mapping]) -> tuple[list[tuple[str, int]], str]:
+    """The configured phases ``[(optimizer, steps), ...]`` of the sweep's runs (from their config.yaml), and a note
+    if the runs disagree (then the most common budget is stated)."""
+    seen: dict[tuple, int] = {}
+    for r in records:
+        try:
+            cfg = yaml.safe_load((out / str(r.get("run", "")) / "config.yaml").read_text(encoding="utf-8"))
+            key = tuple((str(ph["optimizer"]), int(ph["steps"])) for ph in cfg["train"]["phases"])
+        except (OSError, ValueError, TypeError, KeyError, yaml.YAMLError):
+            continue
+        seen[key] = seen.get(key, 0) + 1
+    if not seen:
+        return [], ""
+    best = max(seen, key=seen.get)
+    note = "" if len(seen) == 1 else f"figures state the budget of {seen[best]} of {sum(seen.values())} runs"
+    return list(best), note
+
+
 def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: str = "") -> tuple[list[Path], list[str]]:
     """Write the three kinds of sweep figures into ``out`` from ``records`` and their run folders.
 
@@ -165,14 +234,17 @@ def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: s
     written: list[Path] = []
     notes: list[str] = []
     save = lambda fig, name: written.append(save_figure(fig, out / name))  # noqa: E731
+    budget, budget_note = _budget(out, records)
+    if budget_note:
+        notes.append(budget_note)
     try:
-        save(plot_rel_l2_vs_depth(records, title=title), "rel_l2_vs_depth.png")
+        save(plot_rel_l2_vs_depth(records, title=title, budget=budget), "rel_l2_vs_depth.png")
     except Exception as exc:  # a figure must never lose the sweep's results
         notes.append(f"rel_l2_vs_depth.png not written: {type(exc).__name__}: {exc}")
     curves: dict[str, dict[int, list]] = {}
     missing = 0
     for r in records:
-        per = curves.setdefault(str(r["activation"]), {}).setdefault(int(r["depth"]), [])
+        per = curves.setdefault(display_label(r), {}).setdefault(int(r["depth"]), [])
         hist = out / str(r.get("run", "")) / "history.csv"
         if r.get("status") in ("done", "failed") and hist.is_file():
             try:
@@ -184,7 +256,7 @@ def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: s
     if missing:
         notes.append(f"loss_curves.png: {missing} run(s) without a readable history.csv left out")
     try:
-        save(plot_loss_curves(curves, title=title), "loss_curves.png")
+        save(plot_loss_curves(curves, title=title, budget=budget), "loss_curves.png")
     except Exception as exc:
         notes.append(f"loss_curves.png not written: {type(exc).__name__}: {exc}")
     for label in dict.fromkeys(str(r["activation"]) for r in records):
@@ -194,8 +266,9 @@ def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: s
             continue
         done.sort(key=lambda r: float(r["rel_l2"]))
         chosen = [("best", done[0])] + ([("worst", done[-1])] if len(done) > 1 else [])
-        panels = [(out / str(r["run"]), f"{label} {which}: depth {r['depth']}, seed {r['seed']}, "
-                   f"rel L2 {float(r['rel_l2']):.2e}") for which, r in chosen]
+        panels = [(out / str(r["run"]), (f"{display_label(r)} {which}: depth {r['depth']}, seed {r['seed']}, "
+                                          f"rel L2 {float(r['rel_l2']):.2e}; {budget_text(budget)}"))
+                  for which, r in chosen]
         try:
             written.append(write_fields_figure(panels, out / f"fields_{label}.png"))
         except Exception as exc:
