@@ -15,7 +15,12 @@ from pinn_mrepu.runs.plots import activation_label, grid_slice, plot_fields, plo
 from pinn_mrepu.solver import PINNSolver
 from pinn_mrepu.sweeps import compare
 from pinn_mrepu.sweeps import plots as sweep_plots
-from pinn_mrepu.sweeps.plots import display_label, median_curve, plot_loss_curves, plot_rel_l2_vs_depth
+from pinn_mrepu.sweeps.plots import (
+    display_label,
+    median_curve,
+    plot_loss_curves,
+    plot_rel_l2_vs_depth,
+)
 from pinn_mrepu.validation import load_config
 
 TINY = ["network.width=8", "network.depth=2", "network.init=lecun_normal", "train.points.interior=64",
