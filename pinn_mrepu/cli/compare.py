@@ -45,6 +45,15 @@ def add_compare_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", default="0-4", help="seeds: a range 0-4 (default) or a list 0,1,5")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value in every run, e.g. --set train.phases.adam.steps=2000 (repeatable)")
+    p.add_argument("--tune", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="candidate values tried per activation and depth on the tuning seeds, e.g. --tune "
+                        "train.phases.adam.lr=1e-3,3e-3,1e-2 (repeatable: the cartesian product is tried); the study "
+                        "then runs with each activation's winner")
+    p.add_argument("--tune-seeds", default="100-102", help="seeds of the tuning runs, disjoint from --seeds "
+                                                           "(default 100-102)")
+    p.add_argument("--tune-by", default="loss", choices=("loss", "residual"),
+                   help="tuning score, never the exact solution: final training loss (default) or mean |PDE "
+                        "residual| on fresh points")
     p.add_argument("--jobs", type=int, default=1, help="concurrent runs (default 1: in this process)")
     p.add_argument("--executor", default="local", help="local (process pool, default) or ray (pip install pinn_mrepu[ray])")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
@@ -105,7 +114,8 @@ def run_compare_cli(args: argparse.Namespace) -> int:
         records = compare(args.problem, activations=args.activations, p=args.p, depths=args.depths, seeds=args.seeds,
                           overrides=args.overrides, jobs=args.jobs, executor=args.executor, address=args.address,
                           out=out, progress=callback, should_stop=stop, figures=not args.no_figures,
-                          run_figures=args.run_figures)
+                          run_figures=args.run_figures, tune=args.tune, tune_seeds=args.tune_seeds,
+                          tune_by=args.tune_by)
     except (ConfigError, OSError) as exc:
         if not existed and out is not None and Path(out).is_dir() and not any(Path(out).iterdir()):
             Path(out).rmdir()  # an empty folder made by this failed call

@@ -66,8 +66,9 @@ def record(spec: RunSpec, metrics: dict) -> dict:
             "activation_params": spec.variant.params_text, "depth": spec.depth,
             "width": spec.config["network"]["width"], "seed": spec.seed, **{k: num(k) for k in _METRICS},
             "steps": metrics.get("steps"), "phase_steps": _phase_steps(metrics),
-            "status": status, "message": message,
-            "device": metrics.get("device"), "threads": metrics.get("threads"), "run": spec.run}
+            "tuned": spec.tuned, "status": status, "message": message,
+            "device": metrics.get("device"), "threads": metrics.get("threads"), "run": spec.run,
+            **({} if spec.candidate is None else {"candidate": spec.candidate})}
 
 
 def reusable_record(spec: RunSpec, out: Path) -> dict | None:

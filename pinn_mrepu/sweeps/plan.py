@@ -9,7 +9,7 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +50,8 @@ class RunSpec:
     seed: int
     run: str
     config: dict
+    tuned: str = ""               # the tuned settings this run uses (``KEY=V; ...``), empty when not tuned
+    candidate: int | None = None  # for a tuning run: the index of its candidate
 
 
 @dataclass
@@ -154,8 +156,13 @@ def _base(problem: str | Path | Config) -> tuple[str, dict]:
 
 def plan_sweep(problem_path_or_config: str | Path | Config, *, activations: str | Sequence[str],
                p: str | int | Sequence[int] | None = None, depths: str | int | Sequence[int],
-               seeds: str | int | Sequence[int], overrides: Sequence[str] = (), out: str | Path | None = None) -> SweepPlan:
+               seeds: str | int | Sequence[int], overrides: Sequence[str] = (), out: str | Path | None = None,
+               extra: Callable[[Variant, int], list[str]] | None = None, folder: str = "runs",
+               candidate: int | None = None) -> SweepPlan:
     """Parse and validate the whole sweep, building (and so validating) every run's config; runs nothing.
+
+    ``extra(variant, depth)`` gives more ``--set`` items for that variant and depth (the tuned values); run
+    folders are ``<folder>/<label>-d<depth>-s<seed>``; ``candidate`` marks the runs as tuning runs of it.
 
     Raises:
         ConfigError: a bad activation, p, depth, seed, ``--set`` item, problem file or resulting config.
@@ -172,7 +179,8 @@ def plan_sweep(problem_path_or_config: str | Path | Config, *, activations: str 
     specs = []
     for v in variants:
         for d in depth_list:
-            data = apply_overrides(base, overrides + v.overrides() + [f"network.depth={d}"])
+            more = extra(v, d) if extra is not None else []
+            data = apply_overrides(base, overrides + more + v.overrides() + [f"network.depth={d}"])
             try:
                 config = config_from_dict(data)
             except ConfigError as exc:
@@ -180,7 +188,8 @@ def plan_sweep(problem_path_or_config: str | Path | Config, *, activations: str 
             for s in seed_list:
                 resolved = copy.deepcopy(config)
                 resolved.train.seed = s
-                specs.append(RunSpec(v, d, s, f"runs/{v.label}-d{d}-s{s}", resolved.to_dict()))
+                specs.append(RunSpec(v, d, s, f"{folder}/{v.label}-d{d}-s{s}", resolved.to_dict(), "; ".join(more),
+                                     candidate))
     out_dir = Path(out) if out is not None else default_out(problem_path_or_config)
     return SweepPlan(problem, base["name"], variants, depth_list, seed_list, overrides, out_dir, specs)
 

@@ -32,7 +32,7 @@ __all__ = ["CSV_COLUMNS", "FAILED", "finished_errors", "group_summary", "mann_wh
 #: Columns of ``summary.csv``, in order.
 CSV_COLUMNS = ("problem", "activation", "activation_name", "activation_params", "depth", "width", "seed",
                "rel_l2", "max_abs_error", "mean_abs_residual", "final_loss", "wall_time_s", "steps",
-               "phase_steps", "status", "message", "device", "threads", "run")
+               "phase_steps", "tuned", "status", "message", "device", "threads", "run")
 
 #: Statuses that count as failures.
 FAILED = ("failed", "error")
@@ -173,7 +173,7 @@ def format_markdown(records: Sequence[Mapping], meta: Mapping[str, object]) -> s
     title = f"# Activation comparison: {meta.get('problem', '')}".rstrip(": ")
     lines = [title, ""]
     for key, value in meta.items():
-        if key == "notes":
+        if key in ("notes", "sections"):
             continue
         text = f"`{value}`" if key == "command" else str(value)
         lines.append(f"- **{key}**: {text}")
@@ -201,6 +201,8 @@ def format_markdown(records: Sequence[Mapping], meta: Mapping[str, object]) -> s
                  format_number(t["U"], ".1f"), format_number(t["p"], ".3g")] for t in tests]
         lines += _table(["depth", "MRePU", "baseline", "n MRePU", "n baseline", "median MRePU", "median baseline",
                          "U", "p-value"], rows)
+    for section in meta.get("sections") or []:  # type: ignore[union-attr]
+        lines += ["", str(section).rstrip("\n")]
     notes = list(meta.get("notes") or [])  # type: ignore[arg-type]
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]

@@ -41,8 +41,11 @@ is built from the records the tasks return, the figures and resume need the run 
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import platform
+import shlex
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,8 +59,9 @@ from pinn_mrepu.storage import atomic_write, cpu_model
 
 from .execute import record, reusable_record
 from .executors import EXECUTORS, import_ray, run_local, run_ray
-from .plan import RunSpec, SweepPlan, compact, cpus, plan_sweep
+from .plan import RunSpec, SweepPlan, compact, cpus, parse_int_list, plan_sweep
 from .stats import write_summaries
+from .tune import TUNE_SCORES, candidate_overrides, choose, parse_tune, tuning_markdown, tuning_rows
 
 __all__ = ["CompareEvent", "compare"]
 
@@ -105,7 +109,8 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
             executor: str = "local", address: str | None = None, out: str | Path | None = None,
             progress: Callable[[CompareEvent], None] | None = None,
             should_stop: Callable[[], bool] | None = None, figures: bool = True,
-            run_figures: bool = False) -> list[dict]:
+            run_figures: bool = False, tune: Sequence[str] = (), tune_seeds: str | Sequence[int] = "100-102",
+            tune_by: str = "loss") -> list[dict]:
     """Run (or resume) the sweep activations x depths x seeds on a problem and write its summaries.
 
     Args:
@@ -120,6 +125,9 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
         progress: called with a :class:`CompareEvent` at the start and after every run.
         should_stop: polled while running; True stops the sweep (running runs checkpoint, status interrupted).
         figures: write the sweep figures; run_figures: also each run's solution.png and loss.png.
+        tune: ``KEY=V1,V2,...`` items (:mod:`.tune`): candidates tried per activation and depth on
+            ``tune_seeds`` (disjoint from ``seeds``), chosen by ``tune_by`` (``loss`` or ``residual``); the study's
+            runs use the winner.  Tuning runs live in ``<out>/tune/c<k>/`` and appear in summary.md and tuning.csv.
 
     Returns:
         one record per planned run (the rows of ``summary.csv``), in plan order.
@@ -136,51 +144,114 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
         raise ConfigError("--jobs", jobs, "must be an integer >= 1")
     if address is not None and executor != "ray":
         raise ConfigError("--address", address, "only applies to --executor ray")
+    tuning = _plan_tuning(problem_path_or_config, plan, activations, p, depths, tune, tune_seeds, tune_by)
     if executor == "ray":
         import_ray()
     command = plan.command(jobs=jobs, executor=executor, address=address)
+    if tuning is not None:
+        command += " " + shlex.join([*(a for item in tune for a in ("--tune", item)),
+                                     "--tune-seeds", compact(tuning[2]), "--tune-by", tune_by])
     definition = {"problem": plan.problem, "name": plan.name,
                   "activations": [{"label": v.label, "activation": v.name, "params": dict(v.params)} for v in plan.variants],
-                  "depths": plan.depths, "seeds": plan.seeds, "overrides": plan.overrides, "command": command}
+                  "depths": plan.depths, "seeds": plan.seeds, "overrides": plan.overrides, "command": command,
+                  **({} if tuning is None else {"tune": list(tune), "tune_seeds": tuning[2], "tune_by": tune_by})}
     _prepare_out(plan, definition)
-    records: dict[int, dict] = {}
-    index = {spec.run: i for i, spec in enumerate(plan.runs)}
-    for i, spec in enumerate(plan.runs):
-        rec = reusable_record(spec, plan.out)
-        if rec is not None:
-            records[i] = rec
-    reused = len(records)
-    todo = [spec for i, spec in enumerate(plan.runs) if i not in records]
     report = progress or (lambda event: None)
-    report(CompareEvent(reused, len(plan.runs)))
-    stopped = [False]
+    runner = _Runner(plan.out, executor, jobs, run_figures, address, should_stop, report)
+    sections: list[str] = []
+    reused = 0
+    if tuning is not None:
+        candidates, specs, seed_list = tuning
+        tune_records, n = runner.run(specs)
+        reused += n
+        if runner.stopped:
+            result = [record(spec, {"status": "pending", "message": "not run (the sweep stopped while tuning)"})
+                      for spec in plan.runs]
+            _write_outputs(plan, result, command=command, executor=executor, jobs=jobs, reused=reused, t0=t0,
+                           figures=False)
+            return result
+        choice = choose(tune_records, len(candidates), tune_by)
+        atomic_write(plan.out / "tuning.csv", _tuning_csv(tuning_rows(choice, candidates)))
+        sections.append(tuning_markdown(choice, candidates, by=tune_by, seeds=seed_list))
+        plan = plan_sweep(problem_path_or_config, activations=activations, p=p, depths=depths, seeds=seeds,
+                          overrides=overrides, out=plan.out,
+                          extra=lambda v, d: list(candidates[choice[(v.label, d)][0]]))
+    records, n = runner.run(plan.runs, pending="not run (the sweep stopped)")
+    _write_outputs(plan, records, command=command, executor=executor, jobs=jobs, reused=reused + n, t0=t0,
+                   figures=figures, sections=sections)
+    return records
 
-    def stop() -> bool:
-        stopped[0] = stopped[0] or bool(should_stop and should_stop())
-        return stopped[0]
 
-    def done(spec: RunSpec, rec: dict) -> None:
-        records[index[spec.run]] = rec
-        stopped[0] = stopped[0] or rec["status"] == "interrupted"
-        report(CompareEvent(len(records), len(plan.runs), rec))
+def _tuning_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["activation", "depth", "candidate", "score", "chosen"],
+                            lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
 
-    (plan.out / ".stop").unlink(missing_ok=True)
-    try:
-        if todo and executor == "ray":
-            run_ray(todo, plan.out, jobs, run_figures, stop, done, address)
-        elif todo:
-            run_local(todo, plan.out, jobs, run_figures, stop, done)
-    finally:
-        (plan.out / ".stop").unlink(missing_ok=True)
-        result = [records.get(i) or record(spec, {"status": "pending", "message": "not run (the sweep stopped)"})
-                  for i, spec in enumerate(plan.runs)]
-        _write_outputs(plan, result, command=command, executor=executor, jobs=jobs, reused=reused,
-                       t0=t0, figures=figures)
-    return result
+
+def _plan_tuning(problem, plan: SweepPlan, activations, p, depths, tune, tune_seeds, tune_by):
+    """``(candidate override lists, tuning RunSpecs, tuning seeds)``, or None without ``tune``."""
+    if not tune:
+        return None
+    if tune_by not in TUNE_SCORES:
+        raise ConfigError("--tune-by", tune_by, f"must be one of {', '.join(TUNE_SCORES)}")
+    candidates = candidate_overrides(parse_tune(tune))
+    seed_list = parse_int_list(tune_seeds, "--tune-seeds", minimum=0)
+    if set(seed_list) & set(plan.seeds):
+        raise ConfigError("--tune-seeds", tune_seeds, f"must be disjoint from --seeds {compact(plan.seeds)} (tuning "
+                                                      "on the study's seeds would bias it)")
+    specs = []
+    for k, cand in enumerate(candidates):
+        specs += plan_sweep(problem, activations=activations, p=p, depths=depths, seeds=seed_list,
+                            overrides=list(plan.overrides) + cand, out=plan.out, folder=f"tune/c{k}",
+                            candidate=k).runs
+    return candidates, specs, seed_list
+
+
+class _Runner:
+    """Runs a list of RunSpecs (reusing finished runs) with the sweep's executor; remembers a stop."""
+
+    def __init__(self, out: Path, executor: str, jobs: int, run_figures: bool, address, should_stop, report):
+        self.out, self.executor, self.jobs, self.run_figures, self.address = out, executor, jobs, run_figures, address
+        self.should_stop, self.report, self.stopped = should_stop, report, False
+
+    def run(self, specs: list[RunSpec], pending: str = "not run (the sweep stopped)") -> tuple[list[dict], int]:
+        records: dict[int, dict] = {}
+        index = {spec.run: i for i, spec in enumerate(specs)}
+        for i, spec in enumerate(specs):
+            rec = reusable_record(spec, self.out)
+            if rec is not None:
+                records[i] = rec
+        reused = len(records)
+        todo = [spec for i, spec in enumerate(specs) if i not in records]
+        self.report(CompareEvent(reused, len(specs)))
+
+        def stop() -> bool:
+            self.stopped = self.stopped or bool(self.should_stop and self.should_stop())
+            return self.stopped
+
+        def done(spec: RunSpec, rec: dict) -> None:
+            records[index[spec.run]] = rec
+            self.stopped = self.stopped or rec["status"] == "interrupted"
+            self.report(CompareEvent(len(records), len(specs), rec))
+
+        (self.out / ".stop").unlink(missing_ok=True)
+        try:
+            if todo and self.executor == "ray":
+                run_ray(todo, self.out, self.jobs, self.run_figures, stop, done, self.address)
+            elif todo:
+                run_local(todo, self.out, self.jobs, self.run_figures, stop, done)
+        finally:
+            (self.out / ".stop").unlink(missing_ok=True)
+        result = [records.get(i) or record(spec, {"status": "pending", "message": pending})
+                  for i, spec in enumerate(specs)]
+        return result, reused
 
 
 def _write_outputs(plan: SweepPlan, records: list[dict], *, command: str, executor: str, jobs: int, reused: int,
-                   t0: float, figures: bool) -> None:
+                   t0: float, figures: bool, sections: Sequence[str] = ()) -> None:
     counts = {s: sum(r["status"] == s for r in records) for s in ("done", "failed", "error", "interrupted", "pending")}
     threads = sorted({r["threads"] for r in records if isinstance(r.get("threads"), int)})
     run_wall = sum(r["wall_time_s"] for r in records if isinstance(r.get("wall_time_s"), float) and math.isfinite(r["wall_time_s"]))
@@ -202,5 +273,5 @@ def _write_outputs(plan: SweepPlan, records: list[dict], *, command: str, execut
             "machine": _machine(), "executor": f"{executor}, jobs {jobs}, torch threads per run "
                                                f"{', '.join(map(str, threads)) or 'n/a'}",
             "wall time": f"{wall:.1f} s for this invocation; {run_wall:.1f} s summed over the runs' training",
-            "notes": notes}
+            "notes": notes, "sections": list(sections)}
     write_summaries(plan.out, records, meta)
