@@ -28,14 +28,6 @@ TINY = ["network.width=8", "network.depth=2", "network.init=lecun_normal", "trai
         "train.device=cpu"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
-
-
 def _capture(monkeypatch, module):
     """Collect ``{file name: Figure}`` instead of writing PNGs through ``module.save_figure``."""
     figs = {}

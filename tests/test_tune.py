@@ -7,7 +7,6 @@ import csv
 import math
 
 import pytest
-import torch
 import yaml
 
 from pinn_mrepu import ConfigError
@@ -18,14 +17,6 @@ from pinn_mrepu.sweeps.tune import candidate_overrides, choose, parse_tune
 TINY = ["network.width=8", "train.points.interior=64", "train.phases.adam.steps=20",
         "train.phases.1={optimizer: lbfgs, steps: 5}", "evaluate.grid=[101]", "evaluate.residual_points=64",
         "network.init=lecun_normal", "train.device=cpu", "evaluate.monitor_every=0"]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def test_parse_tune_and_candidates():
