@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("validation",),
     ("solver",),
     ("runs",),
-    ("sweeps", "interop"),
+    ("sweeps", "interop", "experiments"),
     ("cli",),
     ("", "__main__"),  # "" is the package's own __init__: the public API over everything
 ]

@@ -17,6 +17,7 @@ from pinn_mrepu.training.allocator import tune_malloc
 
 from .compare import add_compare_arguments, run_compare_cli
 from .criticality import add_criticality_arguments, run_criticality
+from .experiment import add_experiment_arguments, run_experiment_cli
 from .solve import add_solve_arguments, run_solve
 
 __all__ = ["build_parser", "main", "solve_main"]
@@ -34,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     comp = sub.add_parser("compare", help="sweep activations x depths x seeds and summarise")
     add_compare_arguments(comp)
     comp.set_defaults(func=run_compare_cli)
+    expt = sub.add_parser("experiment", help="the paper's non-PDE experiments: deep regression, digits")
+    add_experiment_arguments(expt)
+    expt.set_defaults(func=run_experiment_cli)
     return parser
 
 
