@@ -21,6 +21,7 @@ __all__ = [
     "MAX_PARAMETERS",
     "MAX_PASS_GIB",
     "MAX_POINTS",
+    "MAX_POWER",
     "MAX_SEED",
     "MAX_WIDTH",
     "check_name",
@@ -37,6 +38,7 @@ MAX_GRID_NODES = 4_000_000  #: nodes of the evaluation grid (product of evaluate
 MAX_PARAMETERS = 20_000_000  #: network weights and biases
 MAX_SEED = 2**31 - 1
 MAX_PASS_GIB = 32  #: estimated memory of the largest network pass (see pass_bytes)
+MAX_POWER = 16  #: network.activation_params.p (mrepu, repu): z^p overflows float64 long before p = 100
 MAX_NAME = 100
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _CHUNK = 16384  # the candidate pools' evaluation chunk (pinn_mrepu.training.sampling)
@@ -70,6 +72,9 @@ def check_sizes(config: Any, dim: int, parameters: int) -> None:
         parameters: the network's parameter count.
     """
     net, tr, ev = config.network, config.train, config.evaluate
+    power = net.activation_params.get("p") if isinstance(net.activation_params, dict) else None
+    if isinstance(power, (int, float)) and not isinstance(power, bool) and power > MAX_POWER:
+        raise ConfigError("network.activation_params.p", power, f"must be <= {MAX_POWER} (the power of mrepu/repu)")
     nodes = math.prod(ev.grid)
     if nodes > MAX_GRID_NODES:
         raise ConfigError("evaluate.grid", ev.grid, f"has {nodes} nodes, more than {MAX_GRID_NODES}")
