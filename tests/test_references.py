@@ -373,16 +373,14 @@ def test_allen_cahn_pde_residual_finite_differences():
     assert np.max(np.abs(res)) < 1e-5
 
 
-def test_allen_cahn_many_points_fast_and_registry_form():
+def test_allen_cahn_many_points_and_registry_form():
+    """100k points in one call (the speed is measured by benchmarks/allen_cahn_reference.py, not asserted here)."""
     from pinn_mrepu.physics.allen_cahn import allen_cahn_reference, allen_cahn_solution
 
     rng = np.random.default_rng(0)
     pts = np.column_stack([rng.uniform(-1, 1, 100_000), rng.uniform(0, 1, 100_000)])
-    allen_cahn_solution(0.0, 0.5)  # the solve (cached)
-    start = time.perf_counter()
     u = allen_cahn_reference(pts, {"eps": 1e-4})
-    assert time.perf_counter() - start < 5.0  # measured ~0.3 s
-    assert u.shape == (100_000,)
+    assert u.shape == (100_000,) and np.all(np.isfinite(u)) and np.max(np.abs(u)) <= 1.0 + 1e-3  # maximum principle
     np.testing.assert_allclose(u[:100], allen_cahn_solution(pts[:100, 0], pts[:100, 1]), rtol=0, atol=1e-14)
     np.testing.assert_allclose(allen_cahn_reference(pts[:10], {}), u[:10], rtol=0, atol=1e-14)
     with pytest.raises(ConfigError, match=r"^points: "):

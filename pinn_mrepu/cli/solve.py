@@ -28,10 +28,28 @@ from .common import (
 __all__ = ["add_solve_arguments", "run_solve"]
 
 
-def _progress(quiet: bool):
-    """A tqdm bar (phase, step, loss, ETA) on a terminal; nothing when quiet or not a TTY."""
-    if quiet or not sys.stderr.isatty():
+def _log_lines(every_s: float):
+    """Outside a terminal (``solve ... > log``): one line per ``every_s`` seconds of training and per phase start."""
+    last = {"t": -float("inf"), "phase": None}
+
+    def callback(event) -> None:
+        new_phase = event.index != last["phase"]
+        if not new_phase and event.elapsed_s - last["t"] < every_s and event.step < event.total:
+            return
+        last["t"], last["phase"] = event.elapsed_s, event.index
+        rel = "" if event.rel_l2 is None else f"  rel L2 {event.rel_l2:.3e}"
+        print(f"[{event.elapsed_s:8.1f} s] phase {event.index + 1}/{event.phases} {event.phase} step "
+              f"{event.step}/{event.total}  loss {event.loss:.3e}{rel}", flush=True)
+
+    return callback, lambda: None
+
+
+def _progress(quiet: bool, log_every: float = 10.0):
+    """A tqdm bar (phase, step, loss, ETA) on a terminal, periodic log lines otherwise; nothing when quiet."""
+    if quiet:
         return None, lambda: None
+    if not sys.stderr.isatty():
+        return _log_lines(log_every)
     from tqdm import tqdm
 
     bars: dict[int, tqdm] = {}
@@ -66,12 +84,24 @@ def add_solve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override train.device")
     p.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--threads", type=int, metavar="N", help="torch intra-op threads (default: torch's choice; on "
+                                                             "a loaded machine 1 can be much faster)")
+    p.add_argument("--log-every", type=float, default=10.0, metavar="S",
+                   help="outside a terminal, print a progress line every S seconds of training (default 10)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
 
 
 def run_solve(args: argparse.Namespace) -> int:
     stop = StopFlag()
-    callback, close = _progress(args.quiet)
+    if args.threads is not None:
+        if args.threads < 1:
+            print(f"error: --threads: got {args.threads}, must be an integer >= 1", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        torch.set_num_threads(args.threads)
+    if not args.log_every > 0:
+        print(f"error: --log-every: got {args.log_every}, must be a number of seconds > 0", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    callback, close = _progress(args.quiet, args.log_every)
     try:
         if args.resume is not None:
             if args.problem or args.overrides or args.activation is not None:

@@ -264,8 +264,10 @@ class Trainer:
             self.load_state_dict(self._good)
         except KeyboardInterrupt:
             status, current = "interrupted", "interrupted"
-            message = f"interrupted in {self.phase} at step {self.phase_step}"
+            where = f"{self.phase} step {self.phase_step}"
             self.load_state_dict(self._good)
+            message = (f"interrupted in {where}; saved the last consistent state ({self.phase} step "
+                       f"{self.phase_step}, overall step {self.step}), which --resume continues from")
         self.elapsed = self._now(t0) if status == "done" else self._good_elapsed()
         self.checkpoint(self.state_dict())
         phases = self._current_summary(current, message) if current != "completed" else list(self.summaries)

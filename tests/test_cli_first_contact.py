@@ -1,0 +1,58 @@
+"""What a user meets first on the command line: --version, --help, progress lines outside a terminal,
+--threads, and the interrupt message."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+from pinn_mrepu import __version__
+from pinn_mrepu.cli.main import build_parser, main
+
+TINY = ["--set", "network.width=4", "--set", "network.depth=1", "--set", "train.points.interior=32",
+        "--set", "train.phases=[{optimizer: adam, steps: 30}, {optimizer: lbfgs, steps: 5}]",
+        "--set", "evaluate.residual_points=32"]
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.strip() == f"pinn-mrepu {__version__}"
+
+
+@pytest.mark.parametrize("command, words", [
+    ("solve", ["activations: gelu, mrepu, relu, repu, silu, sin, tanh", "Exit status: 0 done", "README.md",
+               "--threads", "--log-every", "--quiet"]),
+    ("compare", ["1 some run raised an exception", "--tune", "--tune-seeds", "--run-figures", "--no-figures"]),
+])
+def test_help_lists_activations_exit_codes_and_docs(command, words, capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for w in words:
+        assert w in text, w
+
+
+def test_progress_lines_outside_a_terminal(problems_dir, tmp_path, capsys):
+    """capsys is not a TTY: solve prints periodic progress lines (here every step: --log-every 1e-9)."""
+    rc = main(["solve", str(problems_dir / "poisson1d.yaml"), *TINY, "--log-every", "1e-9", "--out",
+               str(tmp_path / "r"), "--threads", "1"])
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if ln.startswith("[")]
+    assert rc == 0 and len(lines) >= 4, out
+    assert re.match(r"\[\s*[\d.]+ s\] phase 1/2 adam step \d+/30  loss [\d.e+-]+", lines[0]), lines[0]
+    assert any("phase 2/2 lbfgs" in ln for ln in lines) and torch.get_num_threads() == 1
+
+
+def test_quiet_prints_no_progress_lines(problems_dir, tmp_path, capsys):
+    assert main(["solve", str(problems_dir / "poisson1d.yaml"), *TINY, "--quiet", "--out", str(tmp_path / "r")]) == 0
+    assert not [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[")]
+
+
+@pytest.mark.parametrize("flag, value", [("--threads", "0"), ("--log-every", "0")])
+def test_bad_flags_are_one_line(flag, value, problems_dir, tmp_path, capsys):
+    rc = main(["solve", str(problems_dir / "poisson1d.yaml"), flag, value, "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and flag in err[0] and not (tmp_path / "r").exists()
