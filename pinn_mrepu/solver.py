@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -22,13 +23,14 @@ from pinn_mrepu.errors import ConfigError
 from pinn_mrepu.nn import MLP
 from pinn_mrepu.physics import Problem, build_output_transform, build_problem
 from pinn_mrepu.storage import (
-    check_layout,
     fingerprint,
     load_state,
     save_state,
     write_config,
+    write_metrics,
 )
 from pinn_mrepu.training import PINNLoss, Trainer, TrainEvent, TrainResult
+from pinn_mrepu.training.checks import state_problem
 from pinn_mrepu.validation import (
     config_from_dict,
     config_warnings,
@@ -207,11 +209,16 @@ class PINNSolver:
         return fingerprint({"problem": cfg["problem"], "network": cfg["network"]})
 
     def save(self, directory: str | Path) -> Path:
-        """Write ``config.yaml`` and ``model.pt`` (with the trainer state) into ``directory``."""
+        """Write ``config.yaml``, ``model.pt`` (with the trainer state) and, after :meth:`train`, the result's
+        status, message, phases and times in ``metrics.json`` (so :meth:`load` restores :attr:`result`)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         write_config(directory, self.config)
         save_state(directory / "model.pt", self.trainer.state_dict(), fingerprint=self.fingerprint)
+        if self.result is not None:
+            r = self.result
+            write_metrics(directory, {"status": r.status, "message": r.message, "wall_time_s": r.wall_time_s,
+                                      "steps": r.steps, "phases": r.phases})
         return directory
 
     @classmethod
@@ -242,7 +249,7 @@ class PINNSolver:
             raise ConfigError("model.pt", str(path), "was written for another problem or network than config.yaml "
                                                      "describes (problem fingerprint differs); refused")
         state.pop("format", None)
-        why = _state_problem(state, solver.trainer)
+        why = state_problem(state, solver.trainer)
         if why is None:
             try:
                 solver.trainer.load_state_dict(state)
@@ -250,40 +257,25 @@ class PINNSolver:
                 why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         if why is not None:
             raise ConfigError("model.pt", str(path), f"holds a trainer state that does not fit config.yaml ({why})")
+        solver.result = _saved_result(directory / "metrics.json", solver.trainer)
         return solver
 
 
-def _state_problem(state: dict, trainer: Trainer) -> str | None:
-    """Why a loaded trainer state is malformed for ``trainer`` (keys, counters, phases, history, points, weights)."""
-    fresh = trainer.state_dict()
-    if set(state) != set(fresh):
-        return f"keys {sorted(map(str, state))}, expected {sorted(fresh)}"
-    phases = trainer.phases
-    for key in ("phase_index", "phase_step", "step", "phase_evals", "round"):
-        if type(state[key]) is not int or state[key] < 0:
-            return f"{key} must be an integer >= 0"
-    i = state["phase_index"]
-    if i > len(phases) or (i < len(phases) and state["phase_step"] > phases[i].steps):
-        return f"phase {i} step {state['phase_step']} is beyond the configured phases"
-    for key in ("phase_start", "elapsed"):
-        if check_layout(state[key], 0.0, key) or state[key] < 0:
-            return f"{key} must be a finite number >= 0"
-    names = [p.optimizer for p in phases]
-    summaries = state["summaries"]
-    if not (isinstance(summaries, list) and len(summaries) == min(i, len(phases))
-            and all(isinstance(s, dict) and s.get("optimizer") == names[k] for k, s in enumerate(summaries))):
-        return "summaries must list the finished phases"
-    history = state["history"]
-    if not isinstance(history, list):
-        return "history must be a list"
-    for row in history:
-        if not (isinstance(row, dict) and row.get("phase") in names and type(row.get("step")) is int
-                and all(isinstance(k, str) and isinstance(v, (int, float, str)) for k, v in row.items())):
-            return f"history row {str(row)[:60]} is malformed (phase must be one of {', '.join(dict.fromkeys(names))})"
-    model = state["model"]
-    if not isinstance(model, dict) or set(model) != set(fresh["model"]) or any(
-            not isinstance(model[k], torch.Tensor) or model[k].shape != v.shape for k, v in fresh["model"].items()):
-        return "the weights do not match the network in config.yaml (another architecture)"
-    if any(t.is_floating_point() and not bool(torch.isfinite(t).all()) for t in model.values()):
-        return "the weights are not finite"
-    return check_layout(state["points"], fresh["points"], "points")
+def _saved_result(path: Path, trainer: Trainer) -> TrainResult | None:
+    """The :class:`TrainResult` of a finished run folder (from metrics.json and the loaded history), else None."""
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(m, dict) or m.get("status") not in ("done", "failed", "interrupted"):
+        return None
+
+    def num(key: str, default: float) -> float:
+        v = m.get(key)
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else default
+
+    phases = [p for p in m.get("phases") or [] if isinstance(p, dict)]
+    history = list(trainer.history)
+    return TrainResult(m["status"], str(m.get("message", "")), history, num("wall_time_s", trainer.elapsed),
+                       int(num("steps", trainer.step)), phases,
+                       float(history[-1]["loss"]) if history else math.nan)

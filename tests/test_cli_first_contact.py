@@ -56,3 +56,19 @@ def test_bad_flags_are_one_line(flag, value, problems_dir, tmp_path, capsys):
     rc = main(["solve", str(problems_dir / "poisson1d.yaml"), flag, value, "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and flag in err[0] and not (tmp_path / "r").exists()
+
+
+def test_load_keeps_the_last_result(problems_dir, tmp_path):
+    from pinn_mrepu import PINNSolver
+
+    assert main(["solve", str(problems_dir / "poisson1d.yaml"), *TINY, "--quiet", "--out", str(tmp_path / "r")]) == 0
+    loaded = PINNSolver.load(tmp_path / "r")
+    assert loaded.result is not None and loaded.result.status == "done"
+    assert [p["optimizer"] for p in loaded.result.phases] == ["adam", "lbfgs"] and loaded.result.steps == 35
+    assert loaded.result.history == loaded.trainer.history and len(loaded.result.history) > 0
+    # the API's save/load round trip keeps it too
+    solver = PINNSolver.from_yaml(problems_dir / "poisson1d.yaml", [TINY[i + 1] for i in range(0, len(TINY), 2)])
+    first = solver.train()
+    solver.save(tmp_path / "api")
+    again = PINNSolver.load(tmp_path / "api").result
+    assert (again.status, again.steps, again.message) == (first.status, first.steps, first.message)
