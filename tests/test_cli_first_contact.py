@@ -72,3 +72,35 @@ def test_load_keeps_the_last_result(problems_dir, tmp_path):
     solver.save(tmp_path / "api")
     again = PINNSolver.load(tmp_path / "api").result
     assert (again.status, again.steps, again.message) == (first.status, first.steps, first.message)
+
+
+def test_resume_extends_a_finished_run_by_a_new_phase(problems_dir, tmp_path, capsys):
+    run = tmp_path / "r"
+    assert main(["solve", str(problems_dir / "poisson1d.yaml"), *TINY, "--quiet", "--out", str(run)]) == 0
+    before = (run / "metrics.json").read_text()
+    more = "train.phases=[{optimizer: adam, steps: 30}, {optimizer: lbfgs, steps: 5}, {optimizer: lbfgs, steps: 7}]"
+    assert main(["solve", "--resume", str(run), "--set", more, "--quiet"]) == 0
+    import json
+
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["steps"] == 42 and [p["optimizer"] for p in m["phases"]] == ["adam", "lbfgs", "lbfgs"]
+    assert json.loads(before)["steps"] == 35
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("item, words", [
+    ("network.width=9", "changes what was trained"),
+    ("train.phases.0.steps=50", "is finished; add a phase"),
+    ("train.phases.1.steps=2", "finished"),
+    ("train.phases=[{optimizer: adam, steps: 30}]", "may only be added at the end"),
+    ("train.phases.1={optimizer: lbfgs, steps: 9, history_size: 3}", "only its steps may grow"),
+])
+def test_resume_refuses_changes_beyond_the_budget(item, words, problems_dir, tmp_path, capsys):
+    run = tmp_path / "r"
+    assert main(["solve", str(problems_dir / "poisson1d.yaml"), *TINY, "--quiet", "--out", str(run)]) == 0
+    capsys.readouterr()
+    config = (run / "config.yaml").read_text()
+    assert main(["solve", "--resume", str(run), "--set", item, "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0], err
+    assert (run / "config.yaml").read_text() == config

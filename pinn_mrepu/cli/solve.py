@@ -82,7 +82,9 @@ def add_solve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activation", help="shorthand for --set network.activation=NAME (resets activation_params)")
     p.add_argument("--out", help="run folder (default results/runs/<problem>-<activation>-<timestamp>)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override train.device")
-    p.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR")
+    p.add_argument("--resume", metavar="DIR",
+                   help="continue the interrupted run in DIR; with --set, extend a run's budget (more steps for "
+                        "unfinished phases, phases added at the end, a longer train.time_limit_s)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     p.add_argument("--threads", type=int, metavar="N", help="torch intra-op threads (default: torch's choice; on "
                                                              "a loaded machine 1 can be much faster)")
@@ -104,14 +106,16 @@ def run_solve(args: argparse.Namespace) -> int:
     callback, close = _progress(args.quiet, args.log_every)
     try:
         if args.resume is not None:
-            if args.problem or args.overrides or args.activation is not None:
-                raise ConfigError("--resume", args.resume, "takes its config from the run folder; give no PROBLEM, --set or --activation")
+            if args.problem or args.activation is not None:
+                raise ConfigError("--resume", args.resume, "takes its config from the run folder; give no PROBLEM or "
+                                                           "--activation (--set may only extend the budget)")
             for flag, given in (("--overwrite", args.overwrite), ("--out", args.out is not None)):
                 if given:
                     raise ConfigError(flag, args.out if flag == "--out" else True,
                                       "conflicts with --resume, which continues the run in its own folder")
             stop.install()
-            outcome = resume_folder(args.resume, device=args.device, callback=callback, should_stop=stop)
+            outcome = resume_folder(args.resume, device=args.device, callback=callback, should_stop=stop,
+                                    overrides=args.overrides)
         else:
             if not args.problem:
                 raise ConfigError("problem", None, "a problem YAML file is required (or --resume DIR)")

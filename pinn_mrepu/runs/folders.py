@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,8 @@ from pinn_mrepu.storage import (
     write_metrics,
 )
 from pinn_mrepu.training import TrainEvent, TrainResult
+
+from .extend import extend_config
 
 __all__ = ["RunOutcome", "default_run_dir", "resume_folder", "run_to_folder"]
 
@@ -197,9 +199,16 @@ def run_to_folder(config: Config, directory: str | Path, *, overwrite: bool = Fa
 
 def resume_folder(directory: str | Path, *, device: str | None = None,
                   callback: Callable[[TrainEvent], None] | None = None,
-                  should_stop: Callable[[], bool] | None = None, figures: bool = True) -> RunOutcome:
-    """Continue the run in ``directory`` from its last checkpoint to its configured step counts."""
+                  should_stop: Callable[[], bool] | None = None, figures: bool = True,
+                  overrides: Sequence[str] = ()) -> RunOutcome:
+    """Continue the run in ``directory`` from its last checkpoint to its configured step counts.
+
+    ``overrides`` extend the budget of an interrupted or finished run (see :func:`extend_config`): more steps for
+    phases not yet finished, new phases at the end, a longer ``train.time_limit_s``.
+    """
     directory = Path(directory)
+    if overrides:
+        extend_config(directory, overrides)
     solver = PINNSolver.load(directory, device=device)
     solver.trainer.callback = callback or (lambda event: None)
     solver.trainer.should_stop = should_stop or (lambda: False)
