@@ -41,8 +41,6 @@ is built from the records the tasks return, the figures and resume need the run 
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import platform
 import shlex
@@ -61,7 +59,7 @@ from .execute import record, reusable_record
 from .executors import EXECUTORS, import_ray, run_local, run_ray
 from .plan import RunSpec, SweepPlan, compact, cpus, parse_int_list, plan_sweep
 from .stats import write_summaries
-from .tune import TUNE_SCORES, candidate_overrides, choose, parse_tune, tuning_markdown, tuning_rows
+from .tune import TUNE_SCORES, candidate_overrides, choose, parse_tune, tuning_csv, tuning_markdown, tuning_rows
 
 __all__ = ["CompareEvent", "compare"]
 
@@ -160,35 +158,44 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
     runner = _Runner(plan.out, executor, jobs, run_figures, address, should_stop, report)
     sections: list[str] = []
     reused = 0
-    if tuning is not None:
-        candidates, specs, seed_list = tuning
-        tune_records, n = runner.run(specs)
+    if tuning is None:
+        records, n = runner.run(plan.runs, pending="not run (the sweep stopped)")
+        _write_outputs(plan, records, command=command, executor=executor, jobs=jobs, reused=n, t0=t0,
+                       figures=figures)
+        return records
+    # tuned: depth by depth (tune every activation at that depth, then its study runs), so that a stopped or
+    # partial study has complete results for the depths it reached
+    candidates, specs, seed_list = tuning
+    tune_records: list[dict] = []
+    by_run: dict[str, dict] = {}
+    tuned_runs = {}
+    for d in plan.depths:
+        if runner.stopped:
+            break
+        recs, n = runner.run([s for s in specs if s.depth == d])
+        tune_records += recs
         reused += n
         if runner.stopped:
-            result = [record(spec, {"status": "pending", "message": "not run (the sweep stopped while tuning)"})
-                      for spec in plan.runs]
-            _write_outputs(plan, result, command=command, executor=executor, jobs=jobs, reused=reused, t0=t0,
-                           figures=False)
-            return result
+            break
         choice = choose(tune_records, len(candidates), tune_by)
-        atomic_write(plan.out / "tuning.csv", _tuning_csv(tuning_rows(choice, candidates)))
-        sections.append(tuning_markdown(choice, candidates, by=tune_by, seeds=seed_list))
-        plan = plan_sweep(problem_path_or_config, activations=activations, p=p, depths=depths, seeds=seeds,
+        part = plan_sweep(problem_path_or_config, activations=activations, p=p, depths=[d], seeds=seeds,
                           overrides=overrides, out=plan.out,
-                          extra=lambda v, d: list(candidates[choice[(v.label, d)][0]]))
-    records, n = runner.run(plan.runs, pending="not run (the sweep stopped)")
-    _write_outputs(plan, records, command=command, executor=executor, jobs=jobs, reused=reused + n, t0=t0,
+                          extra=lambda v, dd: list(candidates[choice[(v.label, dd)][0]]))
+        recs, n = runner.run(part.runs, pending="not run (the sweep stopped)")
+        reused += n
+        tuned_runs.update({s.run: s for s in part.runs})
+        by_run.update({r["run"]: r for r in recs})
+    plan.runs = [tuned_runs.get(s.run, s) for s in plan.runs]
+    records = [by_run.get(s.run) or record(s, {"status": "pending", "message": "not run (the sweep stopped)"})
+               for s in plan.runs]
+    done = [r for r in tune_records if r["status"] != "pending"]
+    if done:
+        choice = choose(done, len(candidates), tune_by)
+        atomic_write(plan.out / "tuning.csv", tuning_csv(tuning_rows(choice, candidates)))
+        sections.append(tuning_markdown(choice, candidates, by=tune_by, seeds=seed_list))
+    _write_outputs(plan, records, command=command, executor=executor, jobs=jobs, reused=reused, t0=t0,
                    figures=figures, sections=sections)
     return records
-
-
-def _tuning_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["activation", "depth", "candidate", "score", "chosen"],
-                            lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
 
 
 def _plan_tuning(problem, plan: SweepPlan, activations, p, depths, tune, tune_seeds, tune_by):

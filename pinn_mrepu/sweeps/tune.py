@@ -15,6 +15,8 @@ score reads the exact solution, so tuning cannot leak the answer into the compar
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import math
 import statistics
@@ -27,7 +29,7 @@ from pinn_mrepu.errors import ConfigError
 
 from .plan import SWEEP_KEYS
 
-__all__ = ["TUNE_SCORES", "parse_tune", "candidate_overrides", "choose", "tuning_markdown", "tuning_rows"]
+__all__ = ["TUNE_SCORES", "parse_tune", "candidate_overrides", "choose", "tuning_markdown", "tuning_rows", "tuning_csv"]
 
 #: score name -> record key (lower is better)
 TUNE_SCORES = {"loss": "final_loss", "residual": "mean_abs_residual"}
@@ -110,3 +112,13 @@ def tuning_markdown(choice: Mapping[tuple[str, int], tuple[int, list[float]]], c
         cells = [(f"**{s:.3g}**" if k == best else f"{s:.3g}") for k, s in enumerate(scores)]
         lines.append(f"| {lab} | {d} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def tuning_csv(rows: list[dict]) -> str:
+    """tuning.csv text from :func:`tuning_rows`."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["activation", "depth", "candidate", "score", "chosen"],
+                            lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
