@@ -1,8 +1,9 @@
 """``pinn-mrepu experiment regression|digits``: the paper's non-PDE experiments as a resumable study.
 
-    pinn-mrepu experiment regression [--targets xyz,poly3,sincos] [--activations mrepu:2,mrepu:3,repu:2,repu:3,relu,gelu,tanh]
-                                     [--depths 3,6,10,20] [--seeds 0-2] [--steps 2000] [--width 32] [--lrs 1e-3,3e-3]
-                                     [--tune-seeds 0] [--init critical] [--n-train 2000] [--n-test 2000] [--out DIR]
+    pinn-mrepu experiment regression [--targets xyz,poly3,sincos] [--depths 3,6,10,20]
+                                     [--activations mrepu:2,mrepu:3,repu:2,repu:3,relu,gelu,tanh] [--seeds 0-2]
+                                     [--steps 2000] [--width 32] [--lrs 1e-3,3e-3] [--tune-seeds 0] [--init critical]
+                                     [--n-train 2000] [--n-test 2000] [--out DIR] [--time-limit S]
     pinn-mrepu experiment digits     [--depths 5,10,20] [--residual-blocks 5] [--epochs 30] [--width 64] ...
 
 Each run is one row of ``DIR/<kind>.csv``; re-running with the same ``--out`` skips finished rows.  Then

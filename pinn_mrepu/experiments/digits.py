@@ -87,7 +87,8 @@ class ResidualMLP(nn.Module):
                     c_w, c_b = 2.0 * lin.in_features / (lin.in_features + lin.out_features), 0.0
                 else:
                     c_b, c_w = var
-                lin.weight.copy_(torch.randn(lin.weight.shape, generator=gen, dtype=dtype) * math.sqrt(c_w / lin.in_features))
+                std = math.sqrt(c_w / lin.in_features)
+                lin.weight.copy_(torch.randn(lin.weight.shape, generator=gen, dtype=dtype) * std)
                 lin.bias.copy_(torch.randn(lin.bias.shape, generator=gen, dtype=dtype) * math.sqrt(c_b))
             for lin in self.outer:
                 lin.weight.copy_(torch.randn(lin.weight.shape, generator=gen, dtype=dtype) / math.sqrt(width * blocks))

@@ -148,20 +148,27 @@ def _depth_figure(kind: str, summary: Sequence[Mapping], metric: str, ylabel: st
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, panel in zip(axes, panels):
         sub = [s for s in summary if s[key] == panel]
-        for lab in dict.fromkeys(label(s) for s in sub):
+        labels = list(dict.fromkeys(label(s) for s in sub))
+        for i, lab in enumerate(labels):
             pts = sorted((s["depth"], s[metric], id(s), s) for s in sub if label(s) == lab)
             xs, ys = [p[0] for p in pts], [p[1] for p in pts]
             cap = math.inf
-            if kind == "digits":
+            if kind == "digits":  # side by side, so that the error bars do not hide each other
+                shift = (i - (len(labels) - 1) / 2) * 0.12 * (1 if panel == "residual" else 2)
+                xs = [x + shift for x in xs]
                 err = [p[3]["std_test_acc"] for p in pts]
-                ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=lab)
+                line = ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=lab)[0]
+                gone = [x for x, y in zip(xs, ys) if not math.isfinite(y)]  # every run diverged
+                if gone:
+                    ax.scatter(gone, [0.02] * len(gone), marker="x", s=50, color=line.get_color(), zorder=3)
             else:  # values above the cap (failed fits, up to 1e30) are drawn at the cap as triangles
                 cap = 10 * sub[0]["target_var"] if metric == "median_test_mse" else 10.0
                 line = ax.plot(xs, [min(y, cap) for y in ys], marker="o", label=lab)[0]
                 over = [(x, cap) for x, y in zip(xs, ys) if y > cap]
                 if over:
                     ax.scatter(*zip(*over), marker="^", s=60, color=line.get_color(), zorder=3)
-            bad = [(p[0], min(p[1], cap)) for p in pts if p[3]["diverged"] + p[3].get("failed", 0)]
+            bad = [(p[0], min(p[1], cap) if math.isfinite(p[1]) else cap)  # every run diverged: x at the cap
+                   for p in pts if p[3]["diverged"] + p[3].get("failed", 0)]
             if bad and kind == "regression":
                 ax.scatter([b[0] for b in bad], [b[1] for b in bad], marker="x", color="k", zorder=4)
         if kind == "regression":
@@ -171,13 +178,16 @@ def _depth_figure(kind: str, summary: Sequence[Mapping], metric: str, ylabel: st
             ax.set_title(f"{panel}: {sub[0].get('target_text', '')}".rstrip(": "))
         else:
             ax.axhline(0.1, color="grey", ls="--", lw=1)
+            ax.set_ylim(0, 1.02)
             ax.set_title("MLP" if panel == "mlp" else "residual MLP (depth = blocks)")
         ax.set_xlabel("depth (hidden layers)" if kind == "regression" or panel == "mlp" else "blocks")
+        ax.set_xticks(sorted({s["depth"] for s in sub}))
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
     axes[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
-    note = ("x: some seeds diverged/failed; triangle: off the scale; dashed: trivial predictor"
-            if kind == "regression" else "dashed: chance")
+    note = ("x: some seeds diverged/failed (at the top: all diverged); triangle: off the scale; "
+            "dashed: trivial predictor"
+            if kind == "regression" else "dashed: chance; x at the bottom: every run diverged")
     fig.suptitle(f"{budget}; {note}", fontsize=9)
     return fig
 
