@@ -1,4 +1,4 @@
-"""Command-line entry points: ``solve`` and ``pinn-mrepu {solve,compare,criticality}``.
+"""Command-line entry points: ``solve`` and ``pinn-mrepu {solve,compare,criticality,experiment}``.
 
 The ``cli`` package is the only one that touches process-wide state (signal handlers, the terminal, and glibc's malloc
 thresholds via :func:`pinn_mrepu.training.allocator.tune_malloc`, which stops every training step from page-faulting its
