@@ -70,8 +70,22 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux: /proc/self/status)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting and restoring it
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``).
+    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``), with the permissions a plain
+    ``open(path, "w")`` would give (0666 minus the umask; ``mkstemp`` alone would make it 0600).
 
     Raises:
         OSError: the write failed (no space, read-only, not a folder ...); ``filename`` is ``path``.
@@ -83,6 +97,8 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
     except OSError as exc:
         raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)

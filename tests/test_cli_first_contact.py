@@ -104,3 +104,16 @@ def test_resume_refuses_changes_beyond_the_budget(item, words, problems_dir, tmp
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and words in err[0], err
     assert (run / "config.yaml").read_text() == config
+
+
+def test_run_files_honour_the_umask(problems_dir, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        assert main(["solve", str(problems_dir / "poisson1d.yaml"), *TINY, "--quiet", "--out", str(tmp_path / "r")]) == 0
+    finally:
+        os.umask(old)
+    for name in ("config.yaml", "metrics.json", "model.pt", "history.csv"):
+        assert stat.S_IMODE((tmp_path / "r" / name).stat().st_mode) == 0o644, name
