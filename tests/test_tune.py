@@ -47,6 +47,10 @@ def test_choose_uses_the_median_score_and_counts_failures_as_infinite():
                              (1, "done", 0.5), (1, "failed", None), (1, "failed", None)]]
     (best, scores), = choose(recs, 2, "loss").values()
     assert best == 0 and scores[0] == 2.0 and math.isinf(scores[1])
+    # a candidate that has not run yet (stopped sweep) is not a failure: no choice is made
+    recs[3:] = [{**recs[3], "status": "pending", "final_loss": None}]
+    (best, scores), = choose(recs, 2, "loss").values()
+    assert best == -1 and math.isnan(scores[1])
 
 
 def test_compare_tunes_per_activation_and_uses_the_winner(problems_dir, tmp_path):

@@ -178,6 +178,8 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
         if runner.stopped:
             break
         choice = choose(tune_records, len(candidates), tune_by)
+        if any(best < 0 for (_, dd), (best, _) in choice.items() if dd == d):
+            break  # some candidate did not run (stopped): no choice for this depth
         part = plan_sweep(problem_path_or_config, activations=activations, p=p, depths=[d], seeds=seeds,
                           overrides=overrides, out=plan.out,
                           extra=lambda v, dd: list(candidates[choice[(v.label, dd)][0]]))

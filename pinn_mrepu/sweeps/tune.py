@@ -71,16 +71,21 @@ def candidate_overrides(tune: Mapping[str, list]) -> list[list[str]]:
     return [[f"{k}={_text(v)}" for k, v in zip(keys, combo)] for combo in itertools.product(*(tune[k] for k in keys))]
 
 
+_FINISHED = ("done", "failed", "error")
+
+
 def _score(records: Sequence[dict], key: str) -> float:
+    """Median score of a candidate's finished runs (a failure is +inf); NaN while none has finished."""
     values = [r[key] if r["status"] == "done" and isinstance(r.get(key), float) and math.isfinite(r[key]) else math.inf
-              for r in records]
-    return statistics.median(values) if values else math.inf
+              for r in records if r["status"] in _FINISHED]
+    return statistics.median(values) if values else math.nan
 
 
 def choose(records: Sequence[dict], n_candidates: int, by: str) -> dict[tuple[str, int], tuple[int, list[float]]]:
     """Per ``(activation label, depth)``: ``(index of the chosen candidate, median score of every candidate)``.
 
-    ``records`` are the tuning runs' records, each with a ``candidate`` index.
+    ``records`` are the tuning runs' records, each with a ``candidate`` index.  A candidate none of whose runs has
+    finished scores NaN and the group's index is -1 (no choice yet).
     """
     key = TUNE_SCORES[by]
     groups: dict[tuple[str, int], list[list[dict]]] = {}
@@ -89,6 +94,9 @@ def choose(records: Sequence[dict], n_candidates: int, by: str) -> dict[tuple[st
     out = {}
     for group, per in groups.items():
         scores = [_score(rs, key) for rs in per]
+        if any(math.isnan(v) for v in scores):  # not every candidate has run yet: no choice
+            out[group] = (-1, scores)
+            continue
         best = min(range(n_candidates), key=lambda k: (scores[k], k))
         out[group] = (best, scores)
     return out
@@ -109,7 +117,8 @@ def tuning_markdown(choice: Mapping[tuple[str, int], tuple[int, list[float]]], c
              "lower is better; the exact solution is never used)", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for (lab, d), (best, scores) in choice.items():
-        cells = [(f"**{s:.3g}**" if k == best else f"{s:.3g}") for k, s in enumerate(scores)]
+        cells = [("not run yet" if math.isnan(s) else f"**{s:.3g}**" if k == best else f"{s:.3g}")
+                 for k, s in enumerate(scores)]
         lines.append(f"| {lab} | {d} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
