@@ -85,7 +85,6 @@ class PINNSolver:
             self.config = config
         else:
             self.config = config_from_dict(config, equations=equations)
-        self.equations = equations
         if device is not None:
             self.config.train.device = device
         self.device = resolve_device(self.config.train.device)
@@ -188,9 +187,9 @@ class PINNSolver:
         u = self.predict(points)
         metrics: dict = {"rel_l2": math.nan, "max_abs_error": math.nan, "mean_abs_error": math.nan}
         if self.problem.exact is not None:
-            metrics.update(_errors(u, self.problem.exact_values(points)))
+            exact = self.problem.exact_values(points)
+            metrics.update(_errors(u, exact))
             if len(self.problem.outputs) > 1:
-                exact = self.problem.exact_values(points)
                 metrics["per_output"] = {o: _errors(u[:, i], exact[:, i]) for i, o in enumerate(self.problem.outputs)}
         n = self.config.evaluate.residual_points
         pts = self.problem.domain.sample_interior(n, sampler="uniform", seed=self.config.train.seed + 7919, tag=(99,))

@@ -47,12 +47,12 @@ import torch.nn.functional as F
 from pinn_mrepu.activations import Activation
 from pinn_mrepu.nn import MLP
 
-from .fields import FieldSpec
+from .fields import MAX_ORDER, FieldSpec
 from .taylor_fused import Layout, TaylorNet
 
 __all__ = ["MAX_ORDER", "taylor_fields", "taylor_fields_many"]
 
-MAX_ORDER = 4  # sigma'''' is the highest closed-form derivative an Activation provides
+# MAX_ORDER = 4 is the field vocabulary's (pinn_mrepu.fields): sigma'''' is the highest closed form
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,6 @@ class Equation:
     def __call__(self, f: Mapping[str, torch.Tensor], points: torch.Tensor) -> torch.Tensor:
         return self.fn(f, points).reshape(points.shape[0], 1)
 
-    @property
-    def order(self) -> int:
-        """Highest derivative order among the fields (letters after the ``_``)."""
-        return max((len(name.partition("_")[2]) for name in self.fields), default=0)
-
 
 def fields_help(variables: Sequence[str], outputs: Sequence[str]) -> str:
     """How field names are spelled, for error messages: ``u, v and their derivatives such as u_x, v_xt``."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from pinn_mrepu.config import Config, ProblemConfig, parse_expression
 from pinn_mrepu.errors import ConfigError
+from pinn_mrepu.fields import required_order
 
 from .builders import build_conditions, build_domain, build_exact, build_outputs, build_params
 from .conditions import Condition
@@ -72,8 +73,7 @@ class Problem:
     def order(self) -> int:
         """The highest derivative order any equation or condition reads."""
         conds = (c.fields(self.domain) for c in self.conditions.values())
-        names = [*self.fields, *(n for fs in conds for n in fs)]
-        return max((len(n.partition("_")[2]) for n in names if n not in self.variables), default=0)
+        return required_order([*self.fields, *(n for fs in conds for n in fs)], self.variables, self.outputs)
 
     def exact_values(self, points: np.ndarray) -> np.ndarray:
         """The exact solution as ``(N, n_outputs)`` (requires :attr:`exact`)."""

@@ -38,8 +38,9 @@ def extend_config(directory: Path, overrides: Sequence[str]) -> None:
     path = directory / "config.yaml"
     old = read_yaml(path, field="config.yaml")
     new = apply_overrides(old, list(overrides))
-    for key in sorted(set(_flat(old)) | set(_flat(new))):
-        if _flat(old).get(key) != _flat(new).get(key) and not any(key == k or key.startswith(k + ".")
+    flat_old, flat_new = _flat(old), _flat(new)
+    for key in sorted(set(flat_old) | set(flat_new)):
+        if flat_old.get(key) != flat_new.get(key) and not any(key == k or key.startswith(k + ".")
                                                                   for k in _EXTENDABLE):
             raise ConfigError("--set", key, "changes what was trained; with --resume only the budget may grow "
                                             f"({', '.join(_EXTENDABLE)}); start a new run instead")

@@ -83,10 +83,6 @@ class PINNLoss:
         self.condition_fields = {n: c.fields(self.problem.domain) for n, c in self.problem.conditions.items()}
         self.w = {t: float(self.weights.get(t, 1.0)) for t in self.problem.loss_terms}
 
-    def _fields(self, model, requests, create_graph=True):
-        return compute_fields_many(model, requests, variables=self.problem.variables, outputs=self.problem.outputs,
-                                   engine=self.engine, create_graph=create_graph)
-
     def residual(self, model: torch.nn.Module, points: torch.Tensor, *, create_graph: bool = True) -> torch.Tensor:
         """Equation residuals ``(N, n_equations)`` at ``points (N, d)`` (one column per equation, in order)."""
         f = compute_fields(model, points, self.pde_fields, variables=self.problem.variables,
@@ -99,7 +95,8 @@ class PINNLoss:
         conds = self.problem.conditions
         requests = [(interior, self.pde_fields)]
         requests += [(points.conditions[name].points, self.condition_fields[name]) for name in conds]
-        fields = self._fields(model, requests)
+        fields = compute_fields_many(model, requests, variables=self.problem.variables, outputs=self.problem.outputs,
+                                     engine=self.engine)
         out = {name: eq(fields[0], interior).square().mean() for name, eq in self.problem.equations.items()}
         for (name, cond), f in zip(conds.items(), fields[1:]):
             out[name] = cond.residual(f, points.conditions[name]).square().mean()
