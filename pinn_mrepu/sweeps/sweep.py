@@ -159,7 +159,7 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
     sections: list[str] = []
     reused = 0
     if tuning is None:
-        records, n = runner.run(plan.runs, pending="not run (the sweep stopped)")
+        records, n = runner.run(plan.runs)
         _write_outputs(plan, records, command=command, executor=executor, jobs=jobs, reused=n, t0=t0,
                        figures=figures)
         return records
@@ -183,16 +183,15 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
         part = plan_sweep(problem_path_or_config, activations=activations, p=p, depths=[d], seeds=seeds,
                           overrides=overrides, out=plan.out,
                           extra=lambda v, dd: list(candidates[choice[(v.label, dd)][0]]))
-        recs, n = runner.run(part.runs, pending="not run (the sweep stopped)")
+        recs, n = runner.run(part.runs)
         reused += n
         tuned_runs.update({s.run: s for s in part.runs})
         by_run.update({r["run"]: r for r in recs})
     plan.runs = [tuned_runs.get(s.run, s) for s in plan.runs]
     records = [by_run.get(s.run) or record(s, {"status": "pending", "message": "not run (the sweep stopped)"})
                for s in plan.runs]
-    done = [r for r in tune_records if r["status"] != "pending"]
-    if done:
-        choice = choose(done, len(candidates), tune_by)
+    if tune_records:  # candidates that have not run yet show as such (choose gives them no score)
+        choice = choose(tune_records, len(candidates), tune_by)
         atomic_write(plan.out / "tuning.csv", tuning_csv(tuning_rows(choice, candidates)))
         sections.append(tuning_markdown(choice, candidates, by=tune_by, seeds=seed_list))
     _write_outputs(plan, records, command=command, executor=executor, jobs=jobs, reused=reused, t0=t0,
@@ -226,7 +225,7 @@ class _Runner:
         self.out, self.executor, self.jobs, self.run_figures, self.address = out, executor, jobs, run_figures, address
         self.should_stop, self.report, self.stopped = should_stop, report, False
 
-    def run(self, specs: list[RunSpec], pending: str = "not run (the sweep stopped)") -> tuple[list[dict], int]:
+    def run(self, specs: list[RunSpec]) -> tuple[list[dict], int]:
         records: dict[int, dict] = {}
         index = {spec.run: i for i, spec in enumerate(specs)}
         for i, spec in enumerate(specs):
@@ -254,7 +253,7 @@ class _Runner:
                 run_local(todo, self.out, self.jobs, self.run_figures, stop, done)
         finally:
             (self.out / ".stop").unlink(missing_ok=True)
-        result = [records.get(i) or record(spec, {"status": "pending", "message": pending})
+        result = [records.get(i) or record(spec, {"status": "pending", "message": "not run (the sweep stopped)"})
                   for i, spec in enumerate(specs)]
         return result, reused
 
