@@ -70,7 +70,7 @@ def test_critical_init_sets_the_documented_variances():
     for act in (mrepu(p=2), GELU()):
         net = _fnn([4, width, width, 1], act)
         used = apply_critical_init(net, act, seed=0)
-        assert used == critical_init(act).layer_variances(3)
+        assert used == critical_init(act).layer_variances(3, width=width)
         for lin, (c_b, c_w) in zip(net.linears, used):
             w = lin.weight.detach().double()
             n = w.numel()

@@ -21,6 +21,9 @@ def add_criticality_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--depth", type=int, default=20,
                    help="number of hidden layers L, as network.depth; the network has L + 1 linear layers "
                         "(default: %(default)s)")
+    p.add_argument("--width", type=int, default=20,
+                   help="hidden width of the network the layer variances are for (MRePU's first layer has a "
+                        "finite-width margin; default: %(default)s, as network.width)")
     p.add_argument("--plot", metavar="DIR", default=None,
                    help="write kernel_vs_layer.png, susceptibilities.png, phase_diagram.png into DIR "
                         "(default: no figures)")
@@ -29,7 +32,7 @@ def add_criticality_arguments(p: argparse.ArgumentParser) -> None:
 def run_criticality(args: argparse.Namespace) -> int:
     params = {} if args.p is None else {"p": args.p}
     try:
-        print(criticality_report(args.activation, depth=args.depth, **params))
+        print(criticality_report(args.activation, depth=args.depth, width=args.width, **params))
         if args.plot:
             from pinn_mrepu.criticality.plots import write_criticality_figures
 

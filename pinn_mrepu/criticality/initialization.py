@@ -96,16 +96,23 @@ class CriticalInit:
     anchor_k: float = 1.0 / 3.0
     _act: Any = field(default=None, repr=False, compare=False)
 
-    def layer_variances(self, n_linear: int, *, input_second_moment: float = 1.0 / 3.0) -> list[tuple[float, float]]:
+    def layer_variances(self, n_linear: int, *, input_second_moment: float = 1.0 / 3.0,
+                        input_max_moment: float = 1.0, width: int | None = None) -> list[tuple[float, float]]:
         """(c_b, c_w) for each of ``n_linear`` nn.Linear layers in order: W ~ N(0, c_w / fan_in), b ~ N(0, c_b).
 
         Hidden and output layers get (C_b, C_W).  The first layer sets K^(1) = c_b + c_w * m with
         m = ``input_second_moment`` = mean_i x_i^2 (1/3 for inputs uniform on [-1, 1]^d):
 
         * ``scale_invariant``, and ``k_star_zero`` with a1 <= 0: (C_b, C_W) (K^(1) = C_W m).
-        * ``k_star_zero`` with a1 > 0 (MRePU): c_w = min(C_W, k1 / m), where k1 is the largest K^(1) whose kernel
-          recursion grows by at most ``max_growth`` over the n_linear - 1 later layers (the kernel map leaves
-          K = 0 as K / (1 - a1 K l), so a large K^(1) explodes within a few layers).
+        * ``k_star_zero`` with a1 > 0 (MRePU): the kernel map leaves K = 0 as K / (1 - a1 K l), so a large K^(1)
+          explodes within a few layers.  c_w = min(C_W, k1 / (M F)), where k1 is the largest K^(1) whose kernel
+          recursion grows by at most ``max_growth`` over the n_linear - 1 later layers, M = ``input_max_moment``
+          = sup_x mean_i x_i^2 (1 on [-1, 1]^d: the bound must hold for the input with the largest kernel, a
+          corner, not only on average) and F = exp(sqrt(2 (n_linear - 1) / width)) a finite-width margin (at
+          width n each layer multiplies the kernel by a chi^2_n / n factor, so log K wanders with variance
+          2 / n per layer; F is one standard deviation of that walk; F = 1 when ``width`` is None: infinite
+          width).  Without M and F, width-20 MRePU nets of depth 10 reached max|u| ~ 1e27 at initialisation
+          (tests/test_criticality.py checks the ensemble).
         * ``nonzero_fixed_point``: c_w = (K* - C_b) / m, so K^(1) = K* and every layer sits at the fixed point.
         * ``none``: (0, 1), so K^(1) = m; hidden c_w = m / <sigma^2>_m keeps the kernel stationary at K^(1)
           (an unstable fixed point: chi_par = p for RePU_p).
@@ -121,14 +128,24 @@ class CriticalInit:
             m = math.nan
         if not m > 0.0 or not math.isfinite(m):
             raise ConfigError("input_second_moment", input_second_moment, "must be a finite number > 0")
+        try:
+            m_max = float(input_max_moment)
+        except (TypeError, ValueError):
+            m_max = math.nan
+        if not m_max > 0.0 or not math.isfinite(m_max):
+            raise ConfigError("input_max_moment", input_max_moment, "must be a finite number > 0")
+        if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
+            raise ConfigError("width", width, "must be an integer >= 1 or None (infinite width)")
         c_b, c_w = self.c_b, self.c_w
         if self.universality == "none":
             c_b, c_w, first = 0.0, m / float(_moments(self._act, m)[0]), (0.0, 1.0)
         elif self.universality == "nonzero_fixed_point":
             first = (c_b, (self.k_star - c_b) / m)
         elif self.universality == "k_star_zero" and self.a1 is not None and self.a1 > 0:
-            k1 = _k1_for_growth(self._act, c_b, c_w, n_linear - 1, self.max_growth, c_b + c_w * m)
-            first = (c_b, (k1 - c_b) / m)
+            m_max = max(m_max, m)
+            k1 = _k1_for_growth(self._act, c_b, c_w, n_linear - 1, self.max_growth, c_b + c_w * m_max)
+            margin = 1.0 if width is None else math.exp(math.sqrt(2.0 * (n_linear - 1) / width))
+            first = (c_b, min(c_w, (k1 / margin - c_b) / m_max))
         else:
             first = (c_b, c_w)
         return [first] + [(c_b, c_w)] * (n_linear - 1)
@@ -208,8 +225,8 @@ def _critical_init(act: Any, max_growth: float, anchor_k: float, k_max: float) -
         return CriticalInit(
             universality="k_star_zero", c_b=0.0, c_w=c_w, k_star=0.0, chi_par=1.0, chi_perp=1.0, a1=a1,
             first_layer=("(C_b, C_W)" if a1 <= 0 else
-                         f"c_w = min(C_W, k1 / mean(x^2)), k1 the largest K^(1) with K^(out)/K^(1) <= {max_growth:g} "
-                         "at the output layer"),
+                         f"c_w = min(C_W, k1 / (max_x mean(x^2) F)), k1 the largest K^(1) with K^(out)/K^(1) <= "
+                         f"{max_growth:g} at the output layer, F = exp(sqrt(2 L / width)) a finite-width margin"),
             message=f"{name}: K* = 0 class, sigma(0) = 0, sigma'(0) = {s[1]:.6g}: chi_par, chi_perp -> 1 as K -> 0 "
                     f"at (C_b, C_W) = (0, {c_w:.6g}); {trend}.", **info)
     c_w = anchor_k / float(_moments(act, anchor_k)[0])

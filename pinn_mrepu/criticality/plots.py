@@ -91,7 +91,7 @@ def _ensemble_panel(ax: Any, act: Any, configs: list[tuple[str, tuple[float, flo
 def _figure_kernels(act: Any, depth: int, width: int, n_networks: int, seed: int, method: str) -> Figure:
     n = depth + 1
     ci = critical_init(act)
-    lv = ci.layer_variances(n)
+    lv = ci.layer_variances(n, width=width)
     first, (cb, cw) = lv[0], lv[1]
     fig = Figure(figsize=(15, 9), layout="constrained")
     axes = fig.subplots(2, 2).ravel()

@@ -41,7 +41,7 @@ def _fmt(x: float) -> str:
     return "inf" if math.isinf(x) else ("nan" if math.isnan(x) else f"{x:.6g}")
 
 
-def criticality_report(activation_name: str, *, p: int | None = None, depth: int = 20) -> str:
+def criticality_report(activation_name: str, *, p: int | None = None, depth: int = 20, width: int = 20) -> str:
     """The CLI's text report: universality class, susceptibilities, recommended (C_b, C_W), predicted K^(l).
 
     Args:
@@ -49,17 +49,19 @@ def criticality_report(activation_name: str, *, p: int | None = None, depth: int
         p: its power (mrepu, repu only).
         depth: number of hidden layers L of the network the prediction is for, as ``network.depth`` (the
             network has L + 1 linear layers, the last one the output layer; inputs with mean x^2 = 1/3).
+        width: its hidden width, as ``network.width`` (the MRePU first layer keeps a finite-width margin).
 
     Raises:
-        ConfigError: unknown activation, bad ``p``, or depth not an integer >= 1.
+        ConfigError: unknown activation, bad ``p``, or depth or width not an integer >= 1.
     """
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise ConfigError("depth", depth, "must be an integer >= 1")
+    for name, value in (("depth", depth), ("width", width)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(name, value, "must be an integer >= 1")
     act = resolve_activation(activation_name, p)
     ci = critical_init(act)
     prm = ", ".join(f"{k}={v}" for k, v in ci.params.items())
     n = depth + 1  # linear layers: L hidden + the output layer (what init: critical uses for network.depth = L)
-    lv = ci.layer_variances(n, input_second_moment=_M2)
+    lv = ci.layer_variances(n, input_second_moment=_M2, width=width)
     (cb1, cw1), (cb, cw) = lv[0], lv[-1]
     lines = [
         f"Criticality of {ci.activation}{f' ({prm})' if prm else ''} -- infinite-width kernel recursion",
@@ -80,8 +82,9 @@ def criticality_report(activation_name: str, *, p: int | None = None, depth: int
     lines += ["chi_par / chi_perp     : " + ", ".join(f"{_fmt(r)} (K={_fmt(k)})" for k, r in zip(ks, par / perp)),
               "", ci.message, "",
               f"first layer            : {ci.first_layer}",
-              (f"layer variances for L = {depth} hidden layers (network.depth = {depth}; {n} linear layers with "
-               "the output layer), inputs with mean x^2 = 1/3 (W ~ N(0, c_w/fan_in), b ~ N(0, c_b)):"),
+              (f"layer variances for L = {depth} hidden layers of width {width} (network.depth = {depth}; {n} "
+               "linear layers with the output layer), inputs in [-1, 1]^d with mean x^2 = 1/3 (W ~ N(0, "
+               "c_w/fan_in), b ~ N(0, c_b)):"),
               f"  {'layer 1':<21}: (c_b, c_w) = ({_fmt(cb1)}, {_fmt(cw1)})  -> K^(1) = {_fmt(cb1 + cw1 * _M2)}",
               f"  {f'layers 2..{n} (output)':<21}: (c_b, c_w) = ({_fmt(cb)}, {_fmt(cw)})"]
     shown = shown_layers(n)

@@ -115,16 +115,17 @@ def _as_activation(act: str | Activation | Callable | None, net: nn.Module | Non
     raise ValueError(f"activation: got {act!r}, must be a pinn_mrepu registry name or Activation instance")
 
 
-def critical_variances(activation: str | Activation, n_linear: int, *,
-                       input_second_moment: float = 1.0 / 3.0) -> list[tuple[float, float]]:
+def critical_variances(activation: str | Activation, n_linear: int, *, input_second_moment: float = 1.0 / 3.0,
+                       width: int | None = None) -> list[tuple[float, float]]:
     """Per-layer critical ``(c_b, c_w)`` for ``n_linear`` linear layers (first to output layer).
 
     Thin wrapper of ``critical_init(activation).layer_variances(n_linear, input_second_moment=...)``; see
     :meth:`pinn_mrepu.criticality.CriticalInit.layer_variances` for the first-layer recipe.  ``input_second_moment``
-    is mean_i x_i^2 of the network inputs (1/3 for inputs uniform on [-1, 1]^d).
+    is mean_i x_i^2 of the network inputs (1/3 for inputs uniform on [-1, 1]^d); ``width`` the (smallest) hidden
+    width, for the finite-width margin of MRePU's first layer (None: infinite width).
     """
     ci = critical_init(_as_activation(activation))
-    return list(ci.layer_variances(n_linear, input_second_moment=input_second_moment))
+    return list(ci.layer_variances(n_linear, input_second_moment=input_second_moment, width=width))
 
 
 def _linear_layers(net: nn.Module) -> list[nn.Linear]:
@@ -172,7 +173,8 @@ def apply_critical_init(net: nn.Module, activation: str | Activation | None = No
     """
     act = _as_activation(activation, net)
     layers = _linear_layers(net)
-    variances = critical_variances(act, len(layers), input_second_moment=input_second_moment)
+    width = min((lin.out_features for lin in layers[:-1]), default=None)
+    variances = critical_variances(act, len(layers), input_second_moment=input_second_moment, width=width)
     gen = _generator(generator, seed)
     with torch.no_grad():
         for lin, (c_b, c_w) in zip(layers, variances):
@@ -206,15 +208,17 @@ class _CriticalKernelInitializer:
 
 
 def critical_initializer(activation: str | Activation, n_linear: int, *, generator: torch.Generator | None = None,
-                         seed: int | None = None,
-                         input_second_moment: float = 1.0 / 3.0) -> Callable[[torch.Tensor], torch.Tensor]:
+                         seed: int | None = None, input_second_moment: float = 1.0 / 3.0,
+                         width: int | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
     """A ``kernel_initializer`` for ``dde.nn.FNN`` drawing critical weights ``W ~ N(0, c_w / fan_in)`` layer by layer.
 
     FNN calls its kernel initializer once per linear layer, first to last, and then sets every bias to zero; so the
     result equals :func:`apply_critical_init` only when every critical ``c_b`` is 0 (MRePU, RePU, tanh, sin, relu;
     not GELU or SiLU, which raise here: use :func:`apply_critical_init` after construction instead).  The returned
     object is stateful: use one per network, built with that network's number of linear layers
-    (``len(layer_sizes) - 1``).  Weights differ from :func:`apply_critical_init` with the same seed (no bias draws).
+    (``len(layer_sizes) - 1``) and its smallest hidden width ``width`` (as :func:`apply_critical_init` infers it;
+    None: the infinite-width recipe).  Weights differ from :func:`apply_critical_init` with the same seed (no bias
+    draws).
 
     Raises:
         ValueError: some layer has c_b > 0.
@@ -223,10 +227,10 @@ def critical_initializer(activation: str | Activation, n_linear: int, *, generat
 
         sizes = [2] + [20] * 3 + [1]
         act = mrepu()
-        net = dde.nn.FNN(sizes, act, critical_initializer(act, len(sizes) - 1, seed=0))
+        net = dde.nn.FNN(sizes, act, critical_initializer(act, len(sizes) - 1, seed=0, width=20))
     """
     act = _as_activation(activation)
-    variances = critical_variances(act, n_linear, input_second_moment=input_second_moment)
+    variances = critical_variances(act, n_linear, input_second_moment=input_second_moment, width=width)
     if any(c_b > 0.0 for c_b, _ in variances):
         raise ValueError(f"critical_initializer: the critical bias variance of {act.name} is c_b > 0 "
                          f"({variances}), but dde.nn.FNN zeroes the biases after its kernel initializer; use "

@@ -53,5 +53,6 @@ def layer_variances(
     if init == "lecun_normal":
         return [(0.0, 1.0)] * len(fan)
     if init == "critical":
-        return list(critical_init(activation).layer_variances(len(fan)))
+        hidden = [fan_out for _, fan_out in fan[:-1]]
+        return list(critical_init(activation).layer_variances(len(fan), width=min(hidden) if hidden else None))
     raise ConfigError("init", init, f"must be one of {', '.join(INITS)} or a mapping {{c_w: ..., c_b: ...}}")
