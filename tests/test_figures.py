@@ -5,6 +5,8 @@ Figures are inspected as matplotlib objects: ``save_figure`` is intercepted wher
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -17,9 +19,12 @@ from pinn_mrepu.sweeps import compare
 from pinn_mrepu.sweeps import plots as sweep_plots
 from pinn_mrepu.sweeps.plots import (
     display_label,
+    error_vs_time,
     median_curve,
+    plot_error_vs_time,
     plot_loss_curves,
     plot_rel_l2_vs_depth,
+    read_history,
 )
 from pinn_mrepu.validation import load_config
 
@@ -127,6 +132,25 @@ def test_loss_curves_legend_budget_and_phase_marks():
     assert len(ended) == 1 and list(ended[0].get_xdata()) == [25]
 
 
+def test_error_vs_time_reads_monitored_rows_and_plots_medians(tmp_path):
+    hist = tmp_path / "history.csv"
+    hist.write_text("step,phase,loss,lr,rel_l2,elapsed_s\n10,adam,1.0,0.001,,0.5\n20,adam,0.5,0.001,0.2,1.0\n"
+                    "30,lbfgs,0.1,,,1.5\n40,lbfgs,0.05,,0.01,2.5\n", encoding="utf-8")
+    rows = read_history(hist)
+    assert math.isnan(rows[0]["rel_l2"]) and rows[1]["rel_l2"] == 0.2 and rows[3]["elapsed_s"] == 2.5
+    t, err = error_vs_time(rows)
+    np.testing.assert_array_equal(t, [1.0, 2.5])
+    np.testing.assert_array_equal(err, [0.2, 0.01])
+    other = (np.array([2.0]), np.array([0.4]))
+    fig = plot_error_vs_time({"tanh": {3: [(t, err), other]}}, title="heat", budget=[("adam", 20)])
+    ax = fig.axes[0]
+    assert _legend(ax) == ["tanh (n=2 runs)"] and "wall time" in ax.get_xlabel()
+    (line,) = [ln for ln in ax.get_lines() if ln.get_marker() != "|"]
+    np.testing.assert_array_equal(line.get_xdata(), [1.0, 2.0, 2.5])
+    np.testing.assert_allclose(line.get_ydata(), [0.2, 0.3, 0.205])  # medians of the runs logged so far
+    assert not ax.texts  # no phase marks on a time axis
+
+
 def test_rel_l2_legend_reads_parameters_and_run_count():
     records = [{"activation": "mrepu", "activation_name": "mrepu", "activation_params": "p=2", "depth": d,
                 "seed": s, "status": "done", "rel_l2": 0.1 * (s + 1)} for d in (2, 3) for s in range(2)]
@@ -140,7 +164,8 @@ def test_sweep_figures_state_budget_and_parameters(tmp_path, monkeypatch, proble
     figs = _capture(monkeypatch, sweep_plots)
     compare(str(problems_dir / "poisson1d.yaml"), activations="mrepu", depths=[2], seeds=[0, 1],
             overrides=[t for t in TINY if "depth" not in t] + ["evaluate.grid=[51]"], out=tmp_path / "sweep")
-    assert {"rel_l2_vs_depth.png", "loss_curves.png"} <= set(figs)
+    assert {"rel_l2_vs_depth.png", "loss_curves.png", "error_vs_time.png"} <= set(figs)
+    assert _legend(figs["error_vs_time.png"].axes[0]) == ["mrepu p=2 (n=2 runs)"]
     assert _legend(figs["rel_l2_vs_depth.png"].axes[0]) == ["mrepu p=2 (n=2 runs)"]
     assert _legend(figs["loss_curves.png"].axes[0]) == ["mrepu p=2 (n=2 runs)"]
     assert "budget: adam 20 + lbfgs 5 steps" in figs["loss_curves.png"].get_suptitle()

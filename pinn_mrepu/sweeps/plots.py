@@ -1,6 +1,8 @@
 """Figures of an activation sweep (``matplotlib.figure.Figure``, no pyplot).
 
 - ``rel_l2_vs_depth.png``: median rel L2 error against depth per activation, interquartile band, log scale;
+- ``error_vs_time.png``: one panel per depth, the median over seeds of the monitored rel L2 error (history.csv,
+  every ``train.monitor_every`` steps) per activation against training wall time: equal-time comparisons;
 - ``loss_curves.png``: one panel per depth, the median over seeds of the total loss per activation against the
   cumulative step (the phases' iterations continuing one axis; dotted lines where the budget's phases change).
   A run that ended early (stalled, converged, diverged) keeps its last loss from then on, so the median does not
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from pinn_mrepu.storage import atomic_write
 from .stats import finished_errors
 
 __all__ = ["budget_text", "cumulative_loss", "display_label", "median_curve", "plot_loss_curves",
-           "plot_rel_l2_vs_depth", "read_history", "write_fields_figure", "write_sweep_figures"]
+           "plot_error_vs_time", "plot_rel_l2_vs_depth", "read_history", "write_fields_figure", "write_sweep_figures"]
 
 Budget = Sequence[tuple[str, int]]  # the configured phases: (optimizer, steps)
 
@@ -90,15 +93,28 @@ def plot_rel_l2_vs_depth(records: Sequence[Mapping], *, title: str = "", budget:
 
 
 def read_history(path: str | Path) -> list[dict]:
-    """Rows of a run's ``history.csv`` (``step`` int, ``phase`` str, ``loss`` float)."""
+    """Rows of a run's ``history.csv``: ``step`` int, ``phase`` str, ``loss`` float, and ``rel_l2``, ``elapsed_s``
+    floats (nan where the row has none: rel L2 is monitored every ``train.monitor_every`` steps)."""
+    def num(row: Mapping, key: str) -> float:
+        value = row.get(key)
+        return float(value) if value not in (None, "") else math.nan
+
     with open(path, newline="", encoding="utf-8") as fh:
-        return [{"step": int(row["step"]), "phase": row["phase"], "loss": float(row["loss"])} for row in csv.DictReader(fh)]
+        return [{"step": int(row["step"]), "phase": row["phase"], "loss": float(row["loss"]),
+                 "rel_l2": num(row, "rel_l2"), "elapsed_s": num(row, "elapsed_s")} for row in csv.DictReader(fh)]
 
 
 def cumulative_loss(history: Sequence[Mapping]) -> tuple[np.ndarray, np.ndarray]:
     """``(x, loss)`` with x the step (iterations over all phases)."""
     x = np.array([int(r["step"]) for r in history], dtype=np.int64)
     return x, np.array([float(r["loss"]) for r in history], dtype=np.float64)
+
+
+def error_vs_time(history: Sequence[Mapping]) -> tuple[np.ndarray, np.ndarray]:
+    """``(elapsed_s, rel_l2)`` of the rows where both were logged."""
+    rows = [r for r in history if math.isfinite(r.get("rel_l2", math.nan)) and math.isfinite(r.get("elapsed_s", math.nan))]
+    return (np.array([float(r["elapsed_s"]) for r in rows], dtype=np.float64),
+            np.array([float(r["rel_l2"]) for r in rows], dtype=np.float64))
 
 
 def median_curve(curves: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -121,8 +137,10 @@ def median_curve(curves: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.nd
     return xs, med
 
 
-def plot_loss_curves(curves: Mapping[str, Mapping[int, Sequence[tuple[np.ndarray, np.ndarray]]]], *,
-                     title: str = "", budget: Budget = ()) -> Figure:
+Curves = Mapping[str, Mapping[int, Sequence[tuple[np.ndarray, np.ndarray]]]]
+
+
+def plot_loss_curves(curves: Curves, *, title: str = "", budget: Budget = ()) -> Figure:
     """One panel per depth; in each, the median loss curve of every activation label (see :func:`median_curve`).
 
     Args:
@@ -130,7 +148,20 @@ def plot_loss_curves(curves: Mapping[str, Mapping[int, Sequence[tuple[np.ndarray
             label is shown as given (e.g. from :func:`display_label`), with the number of runs.
         budget: the configured phases, marked where they change and stated in the title.
     """
-    ends = [int(v) for v in np.cumsum([steps for _, steps in budget])]
+    return _median_panels(curves, title=title, budget=budget, ylabel="loss (median over seeds)", by_step=True,
+                          xlabel="step (iterations of all phases; |: a run ended early)")
+
+
+def plot_error_vs_time(curves: Curves, *, title: str = "", budget: Budget = ()) -> Figure:
+    """One panel per depth; in each, the median monitored rel L2 of every activation label against training wall
+    time (``curves``: ``label -> depth -> [(elapsed_s, rel_l2), ...]`` from :func:`error_vs_time`)."""
+    return _median_panels(curves, title=title, budget=budget, by_step=False,
+                          ylabel="rel L2 on the monitor points (median over seeds)",
+                          xlabel="training wall time (s; the machine's, see summary.md)")
+
+
+def _median_panels(curves: Curves, *, title: str, budget: Budget, ylabel: str, xlabel: str, by_step: bool) -> Figure:
+    ends = [int(v) for v in np.cumsum([steps for _, steps in budget])] if by_step else []
     depths = sorted({d for per in curves.values() for d in per})
     ncol = min(4, max(1, len(depths)))
     nrow = max(1, -(-len(depths) // ncol))
@@ -148,16 +179,16 @@ def plot_loss_curves(curves: Mapping[str, Mapping[int, Sequence[tuple[np.ndarray
                 if early:  # where runs ended before the budget: the median holds their last loss from there
                     ax.plot(early, np.interp(early, x, med), "|", ms=9, mew=1.5, color=line.get_color())
         first_x = min((int(c[0][0]) for per in curves.values() for c in per.get(depth, []) if len(c[0])), default=0)
-        for k_phase, (opt, _) in enumerate(budget):
+        for k_phase, (opt, _) in enumerate(budget if by_step else ()):
             start = ends[k_phase - 1] if k_phase else 0
             if k_phase:
                 ax.axvline(start, color="grey", ls=":", lw=1)
             ax.text(max(start, first_x), 1.0, f" {opt}", va="top", fontsize=7, color="grey",
                     transform=ax.get_xaxis_transform(), clip_on=True)
         ax.set_title(f"depth {depth}", fontsize=9)
-        ax.set_xlabel("step (iterations of all phases; |: a run ended early)", fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=8)
         if k % ncol == 0:
-            ax.set_ylabel("loss (median over seeds)", fontsize=8)
+            ax.set_ylabel(ylabel, fontsize=8)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
     if title or budget:
@@ -222,7 +253,7 @@ def _budget(out: Path, records: Sequence[Mapping]) -> tuple[list[tuple[str, int]
 
 
 def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: str = "") -> tuple[list[Path], list[str]]:
-    """Write the three kinds of sweep figures into ``out`` from ``records`` and their run folders.
+    """Write the sweep figures into ``out`` from ``records`` and their run folders.
 
     ``records[i]["run"]`` is the run folder relative to ``out``.  A figure that cannot be made (e.g. run folders
     on another machine) is skipped and explained in the returned notes.
@@ -242,23 +273,31 @@ def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: s
     except Exception as exc:  # a figure must never lose the sweep's results
         notes.append(f"rel_l2_vs_depth.png not written: {type(exc).__name__}: {exc}")
     curves: dict[str, dict[int, list]] = {}
+    timed: dict[str, dict[int, list]] = {}
     missing = 0
     for r in records:
-        per = curves.setdefault(display_label(r), {}).setdefault(int(r["depth"]), [])
+        label, depth = display_label(r), int(r["depth"])
+        per = curves.setdefault(label, {}).setdefault(depth, [])
+        per_t = timed.setdefault(label, {}).setdefault(depth, [])
         hist = out / str(r.get("run", "")) / "history.csv"
         if r.get("status") in ("done", "failed") and hist.is_file():
             try:
-                per.append(cumulative_loss(read_history(hist)))
+                rows = read_history(hist)
             except (OSError, ValueError, KeyError):
                 missing += 1
+                continue
+            per.append(cumulative_loss(rows))
+            per_t.append(error_vs_time(rows))
         elif r.get("status") in ("done", "failed"):
             missing += 1
     if missing:
-        notes.append(f"loss_curves.png: {missing} run(s) without a readable history.csv left out")
-    try:
-        save(plot_loss_curves(curves, title=title, budget=budget), "loss_curves.png")
-    except Exception as exc:
-        notes.append(f"loss_curves.png not written: {type(exc).__name__}: {exc}")
+        notes.append(f"loss_curves.png, error_vs_time.png: {missing} run(s) without a readable history.csv left out")
+    for plot, name, data in ((plot_loss_curves, "loss_curves.png", curves),
+                             (plot_error_vs_time, "error_vs_time.png", timed)):
+        try:
+            save(plot(data, title=title, budget=budget), name)
+        except Exception as exc:
+            notes.append(f"{name} not written: {type(exc).__name__}: {exc}")
     for label in dict.fromkeys(str(r["activation"]) for r in records):
         done = [r for r in records if str(r["activation"]) == label and len(finished_errors([r]))]
         if not done:
