@@ -1,0 +1,109 @@
+"""Headline tables of the converged activation study from its per-problem summaries.
+
+    python benchmarks/study_table.py [--root results/study] [--problems heat,poisson2d,burgers,kdv]
+
+Reads ``<root>/<problem>/summary.csv`` (written by ``pinn-mrepu compare``, see benchmarks/converged_study.sh) and
+prints, per problem, a markdown table of the median rel L2 over the finished seeds per activation and depth (best
+median per depth in bold; failures and unfinished runs counted), then a two-sided Mann–Whitney U test of each
+MRePU variant against tanh and against the best other activation per depth.  Nothing is recomputed from the run
+folders: the table is a view of the committed summary.csv files, so it is reproducible from the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from pinn_mrepu.sweeps.stats import finished_errors, group_summary
+
+
+def _fmt(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:.1e}"
+
+
+def _p_value(a, b) -> float:
+    from scipy.stats import mannwhitneyu
+
+    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue) if len(a) >= 2 and len(b) >= 2 else math.nan
+
+
+def problem_table(records: list[dict]) -> list[str]:
+    groups = group_summary(records)
+    depths = sorted({g["depth"] for g in groups})
+    labels = list(dict.fromkeys(g["activation"] for g in groups))
+    cell = {(g["activation"], g["depth"]): g for g in groups}
+    best = {d: min((g["median"] for g in groups if g["depth"] == d and g["n"]), default=math.nan) for d in depths}
+    lines = ["| activation | " + " | ".join(f"depth {d}" for d in depths) + " |",
+             "|---|" + "---|" * len(depths)]
+    for lab in labels:
+        row = []
+        for d in depths:
+            g = cell.get((lab, d))
+            if g is None:
+                row.append("")
+                continue
+            text = _fmt(g["median"])
+            if g["n"] and g["median"] == best[d]:
+                text = f"**{text}**"
+            notes = []
+            if g["failures"]:
+                notes.append(f"{g['failures']} failed")
+            if g["unfinished"]:
+                notes.append(f"{g['unfinished']} to run")
+            if g["n"] and g["n"] < 5 and not notes:
+                notes.append(f"n={g['n']}")
+            row.append(text + (f" ({', '.join(notes)})" if notes else ""))
+        lines.append(f"| {lab} | " + " | ".join(row) + " |")
+
+    def errs(label: str, depth: int):
+        return finished_errors(r for r in records if r["activation"] == label and int(r["depth"]) == depth)
+
+    mrepus = [lab for lab in labels if lab.startswith("mrepu")]
+    others = [lab for lab in labels if not lab.startswith("mrepu")]
+    tests = []
+    for d in depths:
+        ranked = sorted((cell[(lab, d)]["median"], lab) for lab in others
+                        if (lab, d) in cell and cell[(lab, d)]["n"])
+        rival = ranked[0][1] if ranked else None
+        for m in mrepus:
+            x = errs(m, d)
+            if not len(x):
+                continue
+            parts = []
+            for base in dict.fromkeys(b for b in ("tanh", rival) if b and (b, d) in cell):
+                y = errs(base, d)
+                if not len(y):
+                    continue
+                ratio = float(np.median(x)) / float(cell[(base, d)]["median"])
+                p = _p_value(x, y)
+                verdict = ("lower" if ratio < 1 else "higher") if math.isfinite(p) and p < 0.05 else "no significant difference"
+                parts.append(f"vs {base} {ratio:.2g}× the median, p = {_fmt(p) if p < 1e-3 else f'{p:.2g}'} ({verdict})")
+            if parts:
+                tests.append(f"- depth {d}, {m}: " + "; ".join(parts))
+    return lines + [""] + tests
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--root", default="results/study")
+    ap.add_argument("--problems", default="heat,poisson2d,burgers,kdv")
+    args = ap.parse_args()
+    for problem in args.problems.split(","):
+        path = Path(args.root) / problem / "summary.csv"
+        if not path.is_file():
+            print(f"## {problem}\n\nnot started ({path} missing)\n")
+            continue
+        with open(path, newline="", encoding="utf-8") as fh:
+            records = list(csv.DictReader(fh))
+        done = sum(r["status"] in ("done", "failed", "error") for r in records)
+        print(f"## {problem} ({done} of {len(records)} study runs finished)\n")
+        print("Median rel L2 over seeds 0-4 (tuned per activation and depth; failed runs excluded from the median):\n")
+        print("\n".join(problem_table(records)) + "\n")
+
+
+if __name__ == "__main__":
+    main()
