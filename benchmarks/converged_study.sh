@@ -10,7 +10,8 @@
 # 2D), 1e-4 after 840 (Burgers).
 # Resumable: re-running skips finished runs, so the study spans sessions; summary.{csv,md}, tuning.csv and the
 # figures are committed with the status line of summary.md (how many runs are done).
-#   bash benchmarks/converged_study.sh [heat|poisson2d|burgers|kdv ...]   (default: all four, in that order)
+# heat-w50 is the width check: heat at width 50, depths 5 and 10, the smooth activations, into results/study/heat-w50.
+#   bash benchmarks/converged_study.sh [heat|poisson2d|burgers|kdv|heat-w50 ...]   (default: the four problems)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ACTS="mrepu:2,mrepu:3,tanh,repu:2,repu:3,gelu,silu,sin,relu"
@@ -24,10 +25,14 @@ budget() {
     *) echo "converged_study.sh: no study budget for '$1' (heat, poisson2d, burgers, kdv)" >&2; exit 2 ;;
   esac
 }
-for p in ${@:-heat poisson2d burgers kdv}; do
-  acts="$ACTS"
+for target in ${@:-heat poisson2d burgers kdv}; do
+  p="$target" acts="$ACTS" extra=()
   [ "$p" = kdv ] && acts="$ACTS,mrepu:4"
+  if [ "$target" = heat-w50 ]; then
+    p=heat acts="mrepu:2,mrepu:3,tanh,gelu,sin" extra=(--set network.width=50)
+  fi
   steps="$(budget "$p")"
-  pinn-mrepu compare "problems/$p.yaml" --activations "$acts" --set "train.phases.ssbroyden.steps=$steps" "${COMMON[@]}" \
-    --out "results/study/$p"
+  args=(--activations "$acts" --set "train.phases.ssbroyden.steps=$steps" "${extra[@]}" "${COMMON[@]}")
+  [ "$target" = heat-w50 ] && args+=(--depths 5,10)  # the later --depths wins
+  pinn-mrepu compare "problems/$p.yaml" "${args[@]}" --out "results/study/$target"
 done
