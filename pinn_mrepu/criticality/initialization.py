@@ -64,6 +64,17 @@ def _k1_search(act: Any, c_b: float, c_w: float, steps: int, growth: float, k_hi
     return math.exp(optimize.brentq(excess, math.log(1e-14), math.log(k_hi), xtol=1e-10))
 
 
+def _positive(name: str, value: Any) -> float:
+    """``value`` as a finite float > 0, else a ConfigError naming ``name``."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = math.nan
+    if not x > 0.0 or not math.isfinite(x):
+        raise ConfigError(name, value, "must be a finite number > 0")
+    return x
+
+
 @dataclass(frozen=True)
 class CriticalInit:
     """Critical initialisation hyperparameters of one activation (see the module docstring for the classes).
@@ -118,22 +129,13 @@ class CriticalInit:
           (an unstable fixed point: chi_par = p for RePU_p).
 
         Raises:
-            ConfigError: n_linear not an integer >= 1, or input_second_moment not > 0.
+            ConfigError: n_linear not an integer >= 1, input_second_moment or input_max_moment not a finite
+                number > 0, or width neither None nor an integer >= 1.
         """
         if isinstance(n_linear, bool) or not isinstance(n_linear, int) or n_linear < 1:
             raise ConfigError("n_linear", n_linear, "must be an integer >= 1")
-        try:
-            m = float(input_second_moment)
-        except (TypeError, ValueError):
-            m = math.nan
-        if not m > 0.0 or not math.isfinite(m):
-            raise ConfigError("input_second_moment", input_second_moment, "must be a finite number > 0")
-        try:
-            m_max = float(input_max_moment)
-        except (TypeError, ValueError):
-            m_max = math.nan
-        if not m_max > 0.0 or not math.isfinite(m_max):
-            raise ConfigError("input_max_moment", input_max_moment, "must be a finite number > 0")
+        m = _positive("input_second_moment", input_second_moment)
+        m_max = _positive("input_max_moment", input_max_moment)
         if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
             raise ConfigError("width", width, "must be an integer >= 1 or None (infinite width)")
         c_b, c_w = self.c_b, self.c_w
