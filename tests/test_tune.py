@@ -85,3 +85,24 @@ def test_cli_tune_seeds_must_be_disjoint(problems_dir, tmp_path, capsys):
                "--seeds", "0-1", "--tune", "train.phases.adam.lr=1e-3,1e-2", "--tune-seeds", "1,2",
                "--out", str(tmp_path / "s"), "--quiet"])
     assert rc == 2 and "--tune-seeds" in capsys.readouterr().err and not (tmp_path / "s").exists()
+
+
+def test_tuned_sweep_writes_the_summaries_of_finished_depths_before_the_next(problems_dir, tmp_path):
+    """A long study is readable while it runs: when depth 2's tuning starts, summary.csv and tuning.csv already
+    hold depth 1 (done) and depth 2 (pending)."""
+    out = tmp_path / "sweep"
+    seen = []
+
+    def progress(event):
+        rec = event.record
+        if rec is not None and rec.get("depth") == 2 and not seen:
+            with open(out / "summary.csv", newline="") as fh:
+                seen.append({(int(r["depth"]), r["status"]) for r in csv.DictReader(fh)})
+            with open(out / "tuning.csv", newline="") as fh:
+                seen.append({int(r["depth"]) for r in csv.DictReader(fh)})
+
+    compare(str(problems_dir / "poisson1d.yaml"), activations="tanh", depths="1,2", seeds="0", overrides=TINY,
+            out=out, tune=["train.phases.adam.lr=1e-4,3e-2"], tune_seeds="7", figures=False, progress=progress)
+    assert seen == [{(1, "done"), (2, "pending")}, {1}]
+    with open(out / "summary.csv", newline="") as fh:
+        assert {(int(r["depth"]), r["status"]) for r in csv.DictReader(fh)} == {(1, "done"), (2, "done")}

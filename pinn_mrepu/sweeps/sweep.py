@@ -156,7 +156,6 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
     _prepare_out(plan, definition)
     report = progress or (lambda event: None)
     runner = _Runner(plan.out, executor, jobs, run_figures, address, should_stop, report)
-    sections: list[str] = []
     reused = 0
     if tuning is None:
         records, n = runner.run(plan.runs)
@@ -169,9 +168,25 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
     tune_records: list[dict] = []
     by_run: dict[str, dict] = {}
     tuned_runs = {}
-    for d in plan.depths:
+
+    def write(with_figures: bool) -> list[dict]:
+        plan_runs = [tuned_runs.get(s.run, s) for s in plan.runs]
+        records = [by_run.get(s.run) or record(s, {"status": "pending", "message": "not run (the sweep stopped)"})
+                   for s in plan_runs]
+        sections = []
+        if tune_records:  # candidates that have not run yet show as such (choose gives them no score)
+            choice = choose(tune_records, len(candidates), tune_by)
+            atomic_write(plan.out / "tuning.csv", tuning_csv(tuning_rows(choice, candidates)))
+            sections.append(tuning_markdown(choice, candidates, by=tune_by, seeds=seed_list))
+        _write_outputs(plan, records, command=command, executor=executor, jobs=jobs, reused=reused, t0=t0,
+                       figures=with_figures, sections=sections)
+        return records
+
+    for k_depth, d in enumerate(plan.depths):
         if runner.stopped:
             break
+        if k_depth:  # the summaries of the depths done so far, before the next (long) depth starts
+            write(with_figures=False)
         recs, n = runner.run([s for s in specs if s.depth == d])
         tune_records += recs
         reused += n
@@ -188,15 +203,7 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
         tuned_runs.update({s.run: s for s in part.runs})
         by_run.update({r["run"]: r for r in recs})
     plan.runs = [tuned_runs.get(s.run, s) for s in plan.runs]
-    records = [by_run.get(s.run) or record(s, {"status": "pending", "message": "not run (the sweep stopped)"})
-               for s in plan.runs]
-    if tune_records:  # candidates that have not run yet show as such (choose gives them no score)
-        choice = choose(tune_records, len(candidates), tune_by)
-        atomic_write(plan.out / "tuning.csv", tuning_csv(tuning_rows(choice, candidates)))
-        sections.append(tuning_markdown(choice, candidates, by=tune_by, seeds=seed_list))
-    _write_outputs(plan, records, command=command, executor=executor, jobs=jobs, reused=reused, t0=t0,
-                   figures=figures, sections=sections)
-    return records
+    return write(with_figures=figures)
 
 
 def _plan_tuning(problem, plan: SweepPlan, activations, p, depths, tune, tune_seeds, tune_by):
