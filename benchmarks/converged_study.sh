@@ -12,10 +12,12 @@
 # figures are committed with the status line of summary.md (how many runs are done).
 # heat-w50 is the width check: heat at width 50, depths 5 and 10, the smooth activations, into results/study/heat-w50.
 #   bash benchmarks/converged_study.sh [heat|poisson2d|burgers|kdv|heat-w50 ...]   (default: the four problems)
+#   DEPTHS=3,10 bash benchmarks/converged_study.sh ...   a subset of the depths first (the same folders: a later
+#                                                        run with all depths reuses these runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ACTS="mrepu:2,mrepu:3,tanh,repu:2,repu:3,gelu,silu,sin,relu"
-COMMON=(--depths 3,10,5,7 --seeds 0-4 --tune "train.phases.adam.lr=1e-3,3e-3" --tune "network.init=critical,glorot_normal"
+COMMON=(--depths "${DEPTHS:-3,10,5,7}" --seeds 0-4 --tune "train.phases.adam.lr=1e-3,3e-3" --tune "network.init=critical,glorot_normal"
         --tune-seeds 100 --tune-by loss --jobs "${JOBS:-2}" --quiet)
 budget() {
   case "$1" in
