@@ -1,9 +1,10 @@
 """A vision stand-in that needs no download: scikit-learn's bundled 8x8 digits (1797 images, 10 classes).
 
-:func:`load_digits_split` gives a stratified train/test split fixed by a seed; features are standardised with the
-training split's mean and standard deviation (constant pixels get std 1) and then scaled by 1/sqrt(3), so that
-mean_i x_i^2 ~ 1/3: the input second moment the critical first layer of :class:`pinn_mrepu.nn.MLP` is computed for
-(uniform inputs on [-1, 1]).  :func:`run_digits` trains a deep MLP or a :class:`ResidualMLP` with mini-batch Adam on
+:func:`load_digits_split` gives a stratified train/test split fixed by a seed; pixels (0..16) are centred on the
+training split's mean and divided by 16, so every image lies in [-1, 1]^64: the box the critical first layer of
+:class:`pinn_mrepu.nn.MLP` is sized for (MRePU's growth bound holds at its corners).  Until session 5 the pixels
+were standardised one by one instead; near-constant border pixels then gave single images a mean x^2 up to 12.5
+(test: 42), far outside the box, and deep MRePU nets blew up on them at initialisation.  :func:`run_digits` trains a deep MLP or a :class:`ResidualMLP` with mini-batch Adam on
 the cross-entropy and reports train/test accuracy.
 
 Status of a run: ``diverged`` (a non-finite loss; training stops there), ``chance`` (finite, but test accuracy
@@ -17,7 +18,6 @@ import math
 import time
 from collections.abc import Mapping
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -46,12 +46,10 @@ def load_digits_split(seed: int, *, test_fraction: float = 0.3, dtype: torch.dty
     data = load_digits()
     x_tr, x_te, y_tr, y_te = train_test_split(data.data, data.target, test_size=test_fraction,
                                               random_state=int(seed), stratify=data.target)
-    mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    scale = 1.0 / math.sqrt(3.0)
+    mean = x_tr.mean(axis=0)
 
-    def prep(x):
-        return torch.as_tensor((x - mean) / std * scale, dtype=dtype)
+    def prep(x):  # pixels and their mean lie in [0, 16]: the centred, scaled image lies in [-1, 1]^64
+        return torch.as_tensor((x - mean) / 16.0, dtype=dtype)
 
     return prep(x_tr), torch.as_tensor(y_tr, dtype=torch.long), prep(x_te), torch.as_tensor(y_te, dtype=torch.long)
 
