@@ -122,7 +122,7 @@ class CriticalInit:
           corner, not only on average) and F = exp(sqrt(2 (n_linear - 1) / width)) a finite-width margin (at
           width n each layer multiplies the kernel by a chi^2_n / n factor, so log K wanders with variance
           2 / n per layer; F is one standard deviation of that walk; F = 1 when ``width`` is None: infinite
-          width).  Without M and F, width-20 MRePU nets of depth 10 reached max|u| ~ 1e27 at initialisation
+          width).  Without M and F, width-20 MRePU nets of depth 10 reached max|u| of 1e27 to 1e53 at initialisation
           (tests/test_criticality.py checks the ensemble).
         * ``nonzero_fixed_point``: c_w = (K* - C_b) / m, so K^(1) = K* and every layer sits at the fixed point.
         * ``none``: (0, 1), so K^(1) = m; hidden c_w = m / <sigma^2>_m keeps the kernel stationary at K^(1)
