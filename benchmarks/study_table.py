@@ -16,19 +16,11 @@ import csv
 import math
 from pathlib import Path
 
-import numpy as np
-
-from pinn_mrepu.sweeps.stats import finished_errors, group_summary
+from pinn_mrepu.sweeps.stats import group_summary, mann_whitney_tests
 
 
 def _fmt(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:.1e}"
-
-
-def _p_value(a, b) -> float:
-    from scipy.stats import mannwhitneyu
-
-    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue) if len(a) >= 2 and len(b) >= 2 else math.nan
 
 
 def problem_table(records: list[dict]) -> list[str]:
@@ -59,28 +51,22 @@ def problem_table(records: list[dict]) -> list[str]:
             row.append(text + (f" ({', '.join(notes)})" if notes else ""))
         lines.append(f"| {lab} | " + " | ".join(row) + " |")
 
-    def errs(label: str, depth: int):
-        return finished_errors(r for r in records if r["activation"] == label and int(r["depth"]) == depth)
-
-    mrepus = [lab for lab in labels if lab.startswith("mrepu")]
     others = [lab for lab in labels if not lab.startswith("mrepu")]
     tests = []
+    by_pair = {(t["depth"], t["activation"], t["baseline"]): t for t in mann_whitney_tests(records)}
     for d in depths:
         ranked = sorted((cell[(lab, d)]["median"], lab) for lab in others
                         if (lab, d) in cell and cell[(lab, d)]["n"])
         rival = ranked[0][1] if ranked else None
-        for m in mrepus:
-            x = errs(m, d)
-            if not len(x):
-                continue
+        for m in (lab for lab in labels if lab.startswith("mrepu")):
             parts = []
-            for base in dict.fromkeys(b for b in ("tanh", rival) if b and (b, d) in cell):
-                y = errs(base, d)
-                if not len(y):
+            for base in dict.fromkeys(b for b in ("tanh", rival) if b):
+                t = by_pair.get((d, m, base))
+                if t is None or not t["n_activation"] or not t["n_baseline"]:
                     continue
-                ratio = float(np.median(x)) / float(cell[(base, d)]["median"])
-                p = _p_value(x, y)
-                verdict = ("lower" if ratio < 1 else "higher") if math.isfinite(p) and p < 0.05 else "no significant difference"
+                ratio = t["median_activation"] / t["median_baseline"]
+                p = math.nan if t["p"] is None else t["p"]
+                verdict = ("lower" if ratio < 1 else "higher") if p < 0.05 else "no significant difference"
                 parts.append(f"vs {base} {ratio:.2g}× the median, p = {_fmt(p) if p < 1e-3 else f'{p:.2g}'} ({verdict})")
             if parts:
                 tests.append(f"- depth {d}, {m}: " + "; ".join(parts))

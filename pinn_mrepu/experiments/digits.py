@@ -4,8 +4,8 @@
 training split's mean and divided by 16, so every image lies in [-1, 1]^64: the box the critical first layer of
 :class:`pinn_mrepu.nn.MLP` is sized for (MRePU's growth bound holds at its corners).  Until session 5 the pixels
 were standardised one by one instead; near-constant border pixels then gave single images a mean x^2 up to 12.5
-(test: 42), far outside the box, and deep MRePU nets blew up on them at initialisation.  :func:`run_digits` trains a deep MLP or a :class:`ResidualMLP` with mini-batch Adam on
-the cross-entropy and reports train/test accuracy.
+(test: 42), far outside the box, and deep MRePU nets blew up on them at initialisation.  :func:`run_digits` trains
+a deep MLP or a :class:`ResidualMLP` with mini-batch Adam on the cross-entropy and reports train/test accuracy.
 
 Status of a run: ``diverged`` (a non-finite loss; training stops there), ``chance`` (finite, but test accuracy
 below :data:`CHANCE_THRESHOLD`, i.e. near the 10 % of guessing), else ``ok``.  Needs scikit-learn (imported when

@@ -170,9 +170,9 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
     tuned_runs = {}
 
     def write(with_figures: bool) -> list[dict]:
-        plan_runs = [tuned_runs.get(s.run, s) for s in plan.runs]
-        records = [by_run.get(s.run) or record(s, {"status": "pending", "message": "not run (the sweep stopped)"})
-                   for s in plan_runs]
+        records = [by_run.get(s.run) or record(tuned_runs.get(s.run, s), {"status": "pending",
+                                                                          "message": "not run (the sweep stopped)"})
+                   for s in plan.runs]
         sections = []
         if tune_records:  # candidates that have not run yet show as such (choose gives them no score)
             choice = choose(tune_records, len(candidates), tune_by)
@@ -202,7 +202,6 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
         reused += n
         tuned_runs.update({s.run: s for s in part.runs})
         by_run.update({r["run"]: r for r in recs})
-    plan.runs = [tuned_runs.get(s.run, s) for s in plan.runs]
     return write(with_figures=figures)
 
 
