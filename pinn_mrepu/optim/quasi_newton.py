@@ -22,7 +22,8 @@ Every update satisfies the secant equation ``H+ y = s`` (the scaling multiplies 
 annihilate y; ``v.y = 0``).  theta >= theta_m keeps H+ positive definite.
 
 The update functions take ``H`` and return the new matrix (a copy, or ``H`` itself modified with
-``inplace=True``: rank-one ``addr_`` updates, no n x n temporaries).  They raise ``ValueError`` when the
+``inplace=True``: one ``addmm_`` pass ``H <- beta H + U C U^T`` with U the n x 2 or n x 3 update vectors, no
+n x n temporaries; one pass over H instead of one per rank-one term and scaling).  They raise ``ValueError`` when the
 data cannot give a positive-definite update (``y.s <= 0``; for the self-scaled ones ``b <= 0`` or
 ``y.H y <= 0``), before touching ``H``.
 """
@@ -57,11 +58,18 @@ def _ys(s: Tensor, y: Tensor) -> float:
     return ys
 
 
-def _bfgs_inplace(H: Tensor, s: Tensor, Hy: Tensor, rho: float, yHy: float) -> Tensor:
-    H.addr_(Hy, s, alpha=-rho)
-    H.addr_(s, Hy, alpha=-rho)
-    H.addr_(s, s, alpha=rho * (1.0 + rho * yHy))
-    return H
+def _low_rank_update(H: Tensor, vectors: list[Tensor], C: list[list[float]], beta: float, inplace: bool) -> Tensor:
+    """``beta H + U C U^T`` with U the vectors as columns (n, k) and C (k, k) symmetric: one pass over H."""
+    U = torch.stack(vectors, dim=1)
+    W = (U @ torch.tensor(C, dtype=U.dtype, device=U.device)).mT
+    if inplace:
+        return H.addmm_(U, W, beta=beta)
+    return torch.addmm(H, U, W, beta=beta)
+
+
+def _bfgs(H: Tensor, s: Tensor, Hy: Tensor, rho: float, yHy: float, beta: float, inplace: bool) -> Tensor:
+    """``beta H - rho (Hy s^T + s Hy^T) + rho (1 + rho y.Hy) s s^T`` (Hy, yHy computed from beta H)."""
+    return _low_rank_update(H, [Hy, s], [[0.0, -rho], [-rho, rho * (1.0 + rho * yHy)]], beta, inplace)
 
 
 def bfgs_update(H: Tensor, s: Tensor, y: Tensor, *, inplace: bool = False) -> Tensor:
@@ -73,7 +81,7 @@ def bfgs_update(H: Tensor, s: Tensor, y: Tensor, *, inplace: bool = False) -> Te
     rho = 1.0 / _ys(s, y)
     Hy = H @ y
     yHy = float(torch.dot(y, Hy))
-    return _bfgs_inplace(H if inplace else H.clone(), s, Hy, rho, yHy)
+    return _bfgs(H, s, Hy, rho, yHy, 1.0, inplace)
 
 
 def ssbfgs_update(H: Tensor, s: Tensor, y: Tensor, alpha: float, g: Tensor, *, inplace: bool = False) -> Tensor:
@@ -90,9 +98,7 @@ def ssbfgs_update(H: Tensor, s: Tensor, y: Tensor, alpha: float, g: Tensor, *, i
     tau = min(1.0, 1.0 / b)
     Hy = (H @ y) / tau
     yHy = float(torch.dot(y, Hy))
-    out = H if inplace else H.clone()
-    out.div_(tau)
-    return _bfgs_inplace(out, s, Hy, rho, yHy)
+    return _bfgs(H, s, Hy, rho, yHy, 1.0 / tau, inplace)
 
 
 @dataclass
@@ -156,12 +162,8 @@ def ssbroyden_update(H: Tensor, s: Tensor, y: Tensor, alpha: float, g: Tensor, t
     yHy = float(torch.dot(y, Hy))
     k = ssbroyden_scalars(ys, yHy, float(torch.dot(s, g)), alpha, H.shape[0], theta)
     v = s * k.rho - Hy / yHy
-    out = H if inplace else H.clone()
-    out.addr_(Hy, Hy, alpha=-1.0 / yHy)
-    out.addr_(v, v, alpha=k.phi * yHy)
-    out.div_(k.tau)
-    out.addr_(s, s, alpha=k.rho)
-    return out
+    C = [[-1.0 / (yHy * k.tau), 0.0, 0.0], [0.0, k.phi * yHy / k.tau, 0.0], [0.0, 0.0, k.rho]]
+    return _low_rank_update(H, [Hy, v, s], C, 1.0 / k.tau, inplace)
 
 
 class DenseQuasiNewton(QuasiNewton):
