@@ -492,3 +492,20 @@ def test_invalid_options():
         LBFGS(3, c1=0.5, c2=0.1)
     with pytest.raises(ValueError, match="shape"):
         LBFGS(3).step(torch.zeros(2, dtype=F64), torch.zeros((), dtype=F64), torch.zeros(2, dtype=F64), rosenbrock)
+
+
+def test_all_finite_is_exact_even_when_the_sum_overflows():
+    from pinn_mrepu.optim.base import all_finite
+
+    big = torch.full((50, 50), 1e308, dtype=F64)  # every entry finite, their sum overflows to inf
+    assert all_finite(big, torch.ones(3), torch.empty(0))
+    for bad in (math.inf, -math.inf, math.nan):
+        for dtype in (F64, torch.float32):
+            t = torch.zeros(40, 40, dtype=dtype)
+            t[17, 23] = bad
+            assert not all_finite(torch.ones(2), t)
+            big[3, 4] = bad
+            assert not all_finite(big)
+            big[3, 4] = 1e308
+    mixed = torch.tensor([1e308, 1e308, -math.inf], dtype=F64)
+    assert not all_finite(mixed)
