@@ -509,3 +509,23 @@ def test_all_finite_is_exact_even_when_the_sum_overflows():
             big[3, 4] = 1e308
     mixed = torch.tensor([1e308, 1e308, -math.inf], dtype=F64)
     assert not all_finite(mixed)
+
+
+def test_dense_update_benchmark_compares_equal_updates(capsys):
+    """benchmarks/dense_update.py times two implementations of the same SSBroyden iteration: they must agree."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "dense_update.py"
+    spec = importlib.util.spec_from_file_location("_bench_dense_update", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    H1, a, g = bench.problem(60)
+    H2 = H1.clone()
+    for _ in range(4):
+        assert bench.rank_one_iteration(H1, a, g) and bench.fused_iteration(H2, a, g)
+    assert float((H1 - torch.eye(60, dtype=F64)).abs().max()) > 1e-2  # the updates did something
+    # same formulas, different rounding (amplified by the growing condition number of H)
+    assert float((H1 - H2).abs().max()) <= 1e-10 * float(H1.abs().max())
+    bench.main(["--sizes", "40", "--iterations", "2", "--repeats", "1"])
+    assert "| 40 |" in capsys.readouterr().out
