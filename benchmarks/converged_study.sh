@@ -10,7 +10,9 @@
 # 2D), 1e-4 after 840 (Burgers).
 # Resumable: re-running skips finished runs, so the study spans sessions; summary.{csv,md}, tuning.csv and the
 # figures are committed with the status line of summary.md (how many runs are done).
-# heat-w50 is the width check: heat at width 50, depths 5 and 10, the smooth activations, into results/study/heat-w50.
+# heat-w50 is the width check: heat at width 50, depths 3 and 5, the smooth activations, into results/study/heat-w50
+# (depth 10 at width 50 has 23 000 parameters: the dense 23 000^2 float64 inverse Hessian, 4.2 GB, is over the
+# phase's max_memory_mb = 2048 budget; depth 5 has 10 400 parameters, 0.87 GB).
 #   bash benchmarks/converged_study.sh [heat|poisson2d|burgers|kdv|heat-w50 ...]   (default: the four problems)
 #   DEPTHS=3,10 bash benchmarks/converged_study.sh ...   a subset of the depths first (the same folders: a later
 #                                                        run with all depths reuses these runs)
@@ -31,10 +33,10 @@ for target in ${@:-heat poisson2d burgers kdv}; do
   p="$target" acts="$ACTS" extra=()
   [ "$p" = kdv ] && acts="$ACTS,mrepu:4"
   if [ "$target" = heat-w50 ]; then
-    p=heat acts="mrepu:2,mrepu:3,tanh,gelu,sin" extra=(--set network.width=50)
+    p=heat acts="mrepu:2,mrepu:3,tanh,gelu,silu,sin" extra=(--set network.width=50)
   fi
   steps="$(budget "$p")"
   args=(--activations "$acts" --set "train.phases.ssbroyden.steps=$steps" "${extra[@]}" "${COMMON[@]}")
-  [ "$target" = heat-w50 ] && args+=(--depths 5,10)  # the later --depths wins
+  [ "$target" = heat-w50 ] && args+=(--depths 3,5)  # the later --depths wins
   pinn-mrepu compare "problems/$p.yaml" "${args[@]}" --out "results/study/$target"
 done
