@@ -16,11 +16,13 @@
 #   bash benchmarks/converged_study.sh [heat|poisson2d|burgers|kdv|heat-w50 ...]   (default: the four problems)
 #   DEPTHS=3,10 bash benchmarks/converged_study.sh ...   a subset of the depths first (the same folders: a later
 #                                                        run with all depths reuses these runs)
+#   REPORT=1 bash benchmarks/converged_study.sh ...      run nothing: rewrite the summaries and figures over all
+#                                                        depths from the finished runs (compare --report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ACTS="mrepu:2,mrepu:3,tanh,repu:2,repu:3,gelu,silu,sin,relu"
 COMMON=(--depths "${DEPTHS:-3,10,5,7}" --seeds 0-4 --tune "train.phases.adam.lr=1e-3,3e-3" --tune "network.init=critical,glorot_normal"
-        --tune-seeds 100 --tune-by loss --jobs "${JOBS:-2}" --quiet)
+        --tune-seeds 100 --tune-by loss --jobs "${JOBS:-2}" --quiet ${REPORT:+--report})
 budget() {
   case "$1" in
     heat) echo 1000 ;;

@@ -106,3 +106,24 @@ def test_tuned_sweep_writes_the_summaries_of_finished_depths_before_the_next(pro
     assert seen == [{(1, "done"), (2, "pending")}, {1}]
     with open(out / "summary.csv", newline="") as fh:
         assert {(int(r["depth"]), r["status"]) for r in csv.DictReader(fh)} == {(1, "done"), (2, "done")}
+
+
+def test_report_runs_nothing_and_summarises_every_depth(problems_dir, tmp_path, capsys):
+    """--report after a study run depth by depth: summaries over all depths, unfinished ones pending, no new runs."""
+    out = tmp_path / "sweep"
+    args = ["compare", str(problems_dir / "poisson1d.yaml"), "--activations", "tanh", "--seeds", "0",
+            "--tune", "train.phases.adam.lr=1e-4,3e-2", "--tune-seeds", "7", "--no-figures", "--quiet",
+            "--out", str(out), *(a for item in TINY for a in ("--set", item))]
+    assert main([*args, "--depths", "1"]) == 0
+    before = sorted(p.relative_to(out) for p in out.rglob("metrics.json"))
+    assert len(before) == 3  # two tuning candidates and the study run
+    capsys.readouterr()
+    assert main([*args, "--depths", "1,2", "--report"]) == 0
+    assert "report only; continue the sweep with" in capsys.readouterr().out
+    assert sorted(p.relative_to(out) for p in out.rglob("metrics.json")) == before
+    assert not any(p.name.endswith("-d2-s0") or p.name.endswith("-d2-s7") for p in out.rglob("*"))
+    with open(out / "summary.csv", newline="") as fh:
+        assert {(int(r["depth"]), r["status"]) for r in csv.DictReader(fh)} == {(1, "done"), (2, "pending")}
+    with open(out / "tuning.csv", newline="") as fh:
+        assert {int(r["depth"]) for r in csv.DictReader(fh) if r["chosen"] == "True"} == {1}
+    assert "1 done, 1 pending" in (out / "summary.md").read_text()

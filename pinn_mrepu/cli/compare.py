@@ -61,6 +61,8 @@ def add_compare_arguments(p: argparse.ArgumentParser) -> None:
                                  "re-running with the same --out resumes")
     p.add_argument("--run-figures", action="store_true", help="also write solution.png and loss.png in every run folder")
     p.add_argument("--no-figures", action="store_true", help="write no sweep figures")
+    p.add_argument("--report", action="store_true",
+                   help="run nothing: write summary.{csv,md}, tuning.csv and the figures from the finished runs in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -115,7 +117,7 @@ def run_compare_cli(args: argparse.Namespace) -> int:
                           overrides=args.overrides, jobs=args.jobs, executor=args.executor, address=args.address,
                           out=out, progress=callback, should_stop=stop, figures=not args.no_figures,
                           run_figures=args.run_figures, tune=args.tune, tune_seeds=args.tune_seeds,
-                          tune_by=args.tune_by)
+                          tune_by=args.tune_by, execute=not args.report)
     except (ConfigError, OSError) as exc:
         if not existed and out is not None and Path(out).is_dir() and not any(Path(out).iterdir()):
             Path(out).rmdir()  # an empty folder made by this failed call
@@ -137,6 +139,10 @@ def run_compare_cli(args: argparse.Namespace) -> int:
     wall = sum(r["wall_time_s"] for r in records if isinstance(r.get("wall_time_s"), float) and math.isfinite(r["wall_time_s"]))
     print(f"training time summed over runs: {wall:.1f} s")
     print(f"results: {out}/summary.md, {out}/summary.csv, figures and runs/ in {out}")
+    if args.report:  # nothing was run: the summaries are the point, unfinished runs are expected
+        if counts["interrupted"] or counts["pending"]:
+            print(f"report only; continue the sweep with: {command or '(the same command without --report)'}")
+        return EXIT_OK
     if stop.stopped or counts["interrupted"] or counts["pending"]:
         print(f"interrupted; resume with: {command or '(the same command with --out ' + str(out) + ')'}")
         return EXIT_INTERRUPTED

@@ -108,7 +108,7 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
             progress: Callable[[CompareEvent], None] | None = None,
             should_stop: Callable[[], bool] | None = None, figures: bool = True,
             run_figures: bool = False, tune: Sequence[str] = (), tune_seeds: str | Sequence[int] = "100-102",
-            tune_by: str = "loss") -> list[dict]:
+            tune_by: str = "loss", execute: bool = True) -> list[dict]:
     """Run (or resume) the sweep activations x depths x seeds on a problem and write its summaries.
 
     Args:
@@ -126,6 +126,8 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
         tune: ``KEY=V1,V2,...`` items (:mod:`.tune`): candidates tried per activation and depth on
             ``tune_seeds`` (disjoint from ``seeds``), chosen by ``tune_by`` (``loss`` or ``residual``); the study's
             runs use the winner.  Tuning runs live in ``<out>/tune/c<k>/`` and appear in summary.md and tuning.csv.
+        execute: False runs nothing: the summaries, tuning.csv and figures are written from the finished runs in
+            ``out`` (the others show as pending), e.g. for all depths of a study run depth by depth.
 
     Returns:
         one record per planned run (the rows of ``summary.csv``), in plan order.
@@ -155,7 +157,7 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
                   **({} if tuning is None else {"tune": list(tune), "tune_seeds": tuning[2], "tune_by": tune_by})}
     _prepare_out(plan, definition)
     report = progress or (lambda event: None)
-    runner = _Runner(plan.out, executor, jobs, run_figures, address, should_stop, report)
+    runner = _Runner(plan.out, executor, jobs, run_figures, address, should_stop, report, execute)
     reused = 0
     if tuning is None:
         records, n = runner.run(plan.runs)
@@ -227,9 +229,10 @@ def _plan_tuning(problem, plan: SweepPlan, activations, p, depths, tune, tune_se
 class _Runner:
     """Runs a list of RunSpecs (reusing finished runs) with the sweep's executor; remembers a stop."""
 
-    def __init__(self, out: Path, executor: str, jobs: int, run_figures: bool, address, should_stop, report):
+    def __init__(self, out: Path, executor: str, jobs: int, run_figures: bool, address, should_stop, report,
+                 execute: bool = True):
         self.out, self.executor, self.jobs, self.run_figures, self.address = out, executor, jobs, run_figures, address
-        self.should_stop, self.report, self.stopped = should_stop, report, False
+        self.should_stop, self.report, self.stopped, self.execute = should_stop, report, False, execute
 
     def run(self, specs: list[RunSpec]) -> tuple[list[dict], int]:
         records: dict[int, dict] = {}
@@ -241,6 +244,8 @@ class _Runner:
         reused = len(records)
         todo = [spec for i, spec in enumerate(specs) if i not in records]
         self.report(CompareEvent(reused, len(specs)))
+        if todo and not self.execute:
+            todo, self.stopped = [], True
 
         def stop() -> bool:
             self.stopped = self.stopped or bool(self.should_stop and self.should_stop())
