@@ -4,6 +4,7 @@ solution, recorded in summary.md / tuning.csv / summary.csv, and the study's run
 from __future__ import annotations
 
 import csv
+import json
 import math
 
 import pytest
@@ -127,3 +128,10 @@ def test_report_runs_nothing_and_summarises_every_depth(problems_dir, tmp_path, 
     with open(out / "tuning.csv", newline="") as fh:
         assert {int(r["depth"]) for r in csv.DictReader(fh) if r["chosen"] == "True"} == {1}
     assert "1 done, 1 pending" in (out / "summary.md").read_text()
+    # a run that raised shows as error with its message (a resume would redo it), not as pending
+    study_run = next(p.parent for p in out.rglob("metrics.json") if p.parent.name.endswith("-d1-s0"))
+    (study_run / "metrics.json").write_text(json.dumps({"status": "error", "message": "RuntimeError: boom"}))
+    assert main([*args, "--depths", "1,2", "--report"]) == 0
+    with open(out / "summary.csv", newline="") as fh:
+        rows = {(int(r["depth"]), r["status"], r["message"]) for r in csv.DictReader(fh)}
+    assert rows == {(1, "error", "RuntimeError: boom"), (2, "pending", "not run (the sweep stopped)")}

@@ -71,11 +71,14 @@ def record(spec: RunSpec, metrics: dict) -> dict:
             **({} if spec.candidate is None else {"candidate": spec.candidate})}
 
 
-def reusable_record(spec: RunSpec, out: Path) -> dict | None:
-    """The record of a finished (``done``/``failed``) run of ``spec`` already in ``out``, else None."""
+def reusable_record(spec: RunSpec, out: Path, statuses: tuple[str, ...] = ("done", "failed")) -> dict | None:
+    """The record of a run of ``spec`` already in ``out`` whose status is one of ``statuses``, else None.
+
+    The default, finished runs, is what a sweep reuses; a report also shows ``error``/``interrupted`` runs as such.
+    """
     directory = out / spec.run
     metrics = _read_json(directory / "metrics.json")
-    if metrics and metrics.get("status") in ("done", "failed") and _same_config(directory, spec.config):
+    if metrics and metrics.get("status") in statuses and _same_config(directory, spec.config):
         return record(spec, metrics)
     return None
 

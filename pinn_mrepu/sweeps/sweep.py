@@ -244,7 +244,11 @@ class _Runner:
         reused = len(records)
         todo = [spec for i, spec in enumerate(specs) if i not in records]
         self.report(CompareEvent(reused, len(specs)))
-        if todo and not self.execute:
+        if todo and not self.execute:  # a report: an errored or interrupted run shows as such, not as pending
+            for spec in todo:
+                rec = reusable_record(spec, self.out, ("error", "interrupted"))
+                if rec is not None:
+                    records[index[spec.run]] = rec
             todo, self.stopped = [], True
 
         def stop() -> bool:
