@@ -135,3 +135,6 @@ def test_report_runs_nothing_and_summarises_every_depth(problems_dir, tmp_path, 
     with open(out / "summary.csv", newline="") as fh:
         rows = {(int(r["depth"]), r["status"], r["message"]) for r in csv.DictReader(fh)}
     assert rows == {(1, "error", "RuntimeError: boom"), (2, "pending", "not run (the sweep stopped)")}
+    capsys.readouterr()
+    assert main([*args, "--depths", "1", "--report"]) == 0  # only the errored run left: a resume redoes it
+    assert "report only; continue the sweep with" in capsys.readouterr().out

@@ -140,7 +140,7 @@ def run_compare_cli(args: argparse.Namespace) -> int:
     print(f"training time summed over runs: {wall:.1f} s")
     print(f"results: {out}/summary.md, {out}/summary.csv, figures and runs/ in {out}")
     if args.report:  # nothing was run: the summaries are the point, unfinished runs are expected
-        if counts["interrupted"] or counts["pending"]:
+        if counts["error"] or counts["interrupted"] or counts["pending"]:  # a resume redoes or runs these
             print(f"report only; continue the sweep with: {command or '(the same command without --report)'}")
         return EXIT_OK
     if stop.stopped or counts["interrupted"] or counts["pending"]:

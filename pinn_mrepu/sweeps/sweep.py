@@ -126,8 +126,8 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
         tune: ``KEY=V1,V2,...`` items (:mod:`.tune`): candidates tried per activation and depth on
             ``tune_seeds`` (disjoint from ``seeds``), chosen by ``tune_by`` (``loss`` or ``residual``); the study's
             runs use the winner.  Tuning runs live in ``<out>/tune/c<k>/`` and appear in summary.md and tuning.csv.
-        execute: False runs nothing: the summaries, tuning.csv and figures are written from the finished runs in
-            ``out`` (the others show as pending), e.g. for all depths of a study run depth by depth.
+        execute: False runs nothing: summaries, tuning.csv and figures from the runs in ``out`` (errored and
+            interrupted ones as such, unstarted ones pending), e.g. over all depths of a study run depth by depth.
 
     Returns:
         one record per planned run (the rows of ``summary.csv``), in plan order.
