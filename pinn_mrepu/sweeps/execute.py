@@ -20,9 +20,10 @@ from pinn_mrepu.runs import folders as _runs
 from pinn_mrepu.storage import atomic_write, write_metrics
 from pinn_mrepu.validation import config_from_dict
 
+from .ledger import append_entry, config_hash, read_ledger
 from .plan import RunSpec
 
-__all__ = ["execute_run", "reusable_record", "record"]
+__all__ = ["execute_run", "reusable_record", "reusable_records", "record"]
 
 _METRICS = ("rel_l2", "max_abs_error", "mean_abs_residual", "final_loss", "wall_time_s")
 
@@ -81,6 +82,26 @@ def reusable_record(spec: RunSpec, out: Path, statuses: tuple[str, ...] = ("done
     if metrics and metrics.get("status") in statuses and _same_config(directory, spec.config):
         return record(spec, metrics)
     return None
+
+
+def reusable_records(specs: list[RunSpec], out: Path) -> dict[int, dict]:
+    """``{index in specs: record}`` of the finished runs: from the run folder, else (no ``metrics.json``, e.g. a
+    fresh clone) from the sweep's ledger (:mod:`.ledger`) when its entry was made with the planned config.  A
+    finished run folder the ledger does not hold yet is added to it (e.g. a sweep older than the ledger)."""
+    ledger = read_ledger(out)
+    found = {}
+    for i, spec in enumerate(specs):
+        entry = ledger.get(spec.run)
+        same = entry is not None and entry.get("config") == config_hash(spec.config)
+        rec = reusable_record(spec, out)
+        if rec is not None and not (same and json.dumps(entry["record"]) == json.dumps(rec)):
+            append_entry(out, spec.config, rec)
+        elif (rec is None and same and entry["record"].get("status") in ("done", "failed")
+              and not (out / spec.run / "metrics.json").exists()):  # the folder, where there is one, is newer
+            rec = entry["record"]
+        if rec is not None:
+            found[i] = rec
+    return found
 
 
 def execute_run(spec: RunSpec, out: str | Path, *, should_stop: Callable[[], bool] | None = None,

@@ -13,13 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from pinn_mrepu.activations import ACTIVATIONS, activation_names, get_activation
 from pinn_mrepu.config import Config, apply_overrides, read_yaml
 from pinn_mrepu.errors import ConfigError
+from pinn_mrepu.storage import atomic_write
 from pinn_mrepu.validation import config_from_dict
 
 __all__ = ["Variant", "RunSpec", "SweepPlan", "parse_activations", "parse_int_list", "plan_sweep", "default_out",
-           "cpus", "compact"]
+           "cpus", "compact", "prepare_out"]
 
 SWEEP_KEYS = ("network.activation", "network.activation_params", "network.depth", "train.seed")
 
@@ -199,3 +202,24 @@ def cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return os.cpu_count() or 1
+
+
+def prepare_out(plan: SweepPlan, definition: dict) -> None:
+    """Create the sweep folder and write ``sweep.yaml``; refuse a folder that holds another sweep (problem or
+    overrides) or anything else."""
+    out = plan.out
+    old_path = out / "sweep.yaml"
+    if old_path.is_file():
+        try:
+            old = yaml.safe_load(old_path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            old = {}
+        same = old.get("overrides") == plan.overrides and (
+            old.get("problem") == plan.problem or Path(str(old.get("problem"))).resolve() == Path(plan.problem).resolve())
+        if not same:
+            raise ConfigError("--out", str(out), "holds a sweep of another problem or other --set overrides "
+                              "(see its sweep.yaml); choose another --out")
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError("--out", str(out), "exists and holds no sweep.yaml; choose a new or empty folder")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(old_path, yaml.safe_dump(definition, sort_keys=False))

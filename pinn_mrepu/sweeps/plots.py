@@ -2,15 +2,17 @@
 
 - ``rel_l2_vs_depth.png``: median rel L2 error against depth per activation, interquartile band, log scale;
 - ``error_vs_time.png``: one panel per depth, the median over seeds of the monitored rel L2 error (history.csv,
-  every ``train.monitor_every`` steps) per activation against training wall time: equal-time comparisons;
+  every ``train.monitor_every`` steps; the ledger's thinned curve for a run whose folder is gone) per activation
+  against training wall time: equal-time comparisons;
 - ``loss_curves.png``: one panel per depth, the median over seeds of the total loss per activation against the
   cumulative step (the phases' iterations continuing one axis; dotted lines where the budget's phases change).
   A run that ended early (stalled, converged, diverged) keeps its last loss from then on, so the median does not
   jump when the set of runs still going changes; where a run ended is marked.
 
 Legends read ``mrepu p=2 (n=5 runs)``; every figure states the budget (the configured phases).
-- ``fields_<label>.png``: prediction / exact / error of the best and of the worst finished run of an activation,
-  rebuilt from the run folders with :meth:`PINNSolver.load` and drawn by :func:`pinn_mrepu.runs.plots.plot_fields`.
+- ``fields_<label>.png``: prediction / exact / error of the best and of the worst finished run of an activation
+  among those whose folder holds its ``model.pt``, rebuilt from the run folders with :meth:`PINNSolver.load` and
+  drawn by :func:`pinn_mrepu.runs.plots.plot_fields`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pinn_mrepu.solver import PINNSolver
 from pinn_mrepu.storage import atomic_write
 
 from .curves import cumulative_loss, error_vs_time, median_curve, read_history
+from .ledger import curve_rows, read_ledger
 from .stats import finished_errors
 
 __all__ = ["budget_text", "cumulative_loss", "display_label", "median_curve", "plot_loss_curves",
@@ -229,23 +232,25 @@ def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: s
     curves: dict[str, dict[int, list]] = {}
     timed: dict[str, dict[int, list]] = {}
     missing = 0
+    ledger = read_ledger(out)
     for r in records:
         label, depth = display_label(r), int(r["depth"])
         per = curves.setdefault(label, {}).setdefault(depth, [])
         per_t = timed.setdefault(label, {}).setdefault(depth, [])
-        hist = out / str(r.get("run", "")) / "history.csv"
-        if r.get("status") in ("done", "failed") and hist.is_file():
-            try:
-                rows = read_history(hist)
-            except (OSError, ValueError, KeyError):
-                missing += 1
-                continue
-            per.append(cumulative_loss(rows))
-            per_t.append(error_vs_time(rows))
-        elif r.get("status") in ("done", "failed"):
+        if r.get("status") not in ("done", "failed"):
+            continue
+        try:
+            rows = read_history(out / str(r.get("run", "")) / "history.csv")
+        except (OSError, ValueError, KeyError):  # no run folder: the ledger's thinned curve, if it has one
+            rows = curve_rows(ledger.get(str(r.get("run")), {}))
+        if not rows:
             missing += 1
+            continue
+        per.append(cumulative_loss(rows))
+        per_t.append(error_vs_time(rows))
     if missing:
-        notes.append(f"loss_curves.png, error_vs_time.png: {missing} run(s) without a readable history.csv left out")
+        notes.append(f"loss_curves.png, error_vs_time.png: {missing} run(s) without a readable history.csv or "
+                     "ledger curve left out")
     for plot, name, data in ((plot_loss_curves, "loss_curves.png", curves),
                              (plot_error_vs_time, "error_vs_time.png", timed)):
         try:
@@ -253,9 +258,10 @@ def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: s
         except Exception as exc:
             notes.append(f"{name} not written: {type(exc).__name__}: {exc}")
     for label in dict.fromkeys(str(r["activation"]) for r in records):
-        done = [r for r in records if str(r["activation"]) == label and len(finished_errors([r]))]
+        done = [r for r in records if str(r["activation"]) == label and len(finished_errors([r]))
+                and (out / str(r["run"]) / "model.pt").is_file()]
         if not done:
-            notes.append(f"fields_{label}.png not written: no finished run")
+            notes.append(f"fields_{label}.png not written: no finished run with its model.pt here")
             continue
         done.sort(key=lambda r: float(r["rel_l2"]))
         chosen = [("best", done[0])] + ([("worst", done[-1])] if len(done) > 1 else [])

@@ -19,7 +19,10 @@ Resume policy (re-running the same command with the same ``out``):
 - a run with status ``interrupted`` or without ``metrics.json`` (the sweep was stopped or killed) continues from
   its ``model.pt`` checkpoint with :func:`pinn_mrepu.runs.resume_folder` when the folder holds one for the planned
   config (the trainer resumes bit-for-bit); otherwise, or if resuming raises, it starts again from scratch;
-- a run with status ``error`` (an exception, e.g. out of memory) or a stale config is redone from scratch.
+- a run with status ``error`` (an exception, e.g. out of memory) or a stale config is redone from scratch;
+- a finished run whose folder is gone (a fresh clone: run folders hold checkpoints and are not committed) is
+  reused from the sweep's ``ledger.jsonl`` (:mod:`.ledger`: its summary row, config hash and thinned curves,
+  one line per finished run), again only for the planned config.
 
 A run never crashes the sweep: a non-finite loss is status ``failed`` (message from the trainer), any exception
 inside a run is status ``error`` with its message (traceback in the run's ``error.txt``).  Stopping
@@ -49,15 +52,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from pinn_mrepu.config import Config
 from pinn_mrepu.errors import ConfigError
 from pinn_mrepu.storage import atomic_write, cpu_model
 
-from .execute import record, reusable_record
+from .execute import record, reusable_record, reusable_records
 from .executors import EXECUTORS, import_ray, run_local, run_ray
-from .plan import RunSpec, SweepPlan, compact, cpus, parse_int_list, plan_sweep
+from .ledger import append_entry
+from .plan import RunSpec, SweepPlan, compact, cpus, parse_int_list, plan_sweep, prepare_out
 from .stats import write_summaries
 from .tune import TUNE_SCORES, candidate_overrides, choose, parse_tune, tuning_csv, tuning_markdown, tuning_rows
 
@@ -72,25 +74,6 @@ class CompareEvent:
     completed: int
     total: int
     record: dict | None = None
-
-
-def _prepare_out(plan: SweepPlan, definition: dict) -> None:
-    out = plan.out
-    old_path = out / "sweep.yaml"
-    if old_path.is_file():
-        try:
-            old = yaml.safe_load(old_path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
-            old = {}
-        same = old.get("overrides") == plan.overrides and (
-            old.get("problem") == plan.problem or Path(str(old.get("problem"))).resolve() == Path(plan.problem).resolve())
-        if not same:
-            raise ConfigError("--out", str(out), "holds a sweep of another problem or other --set overrides "
-                              "(see its sweep.yaml); choose another --out")
-    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError("--out", str(out), "exists and holds no sweep.yaml; choose a new or empty folder")
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(old_path, yaml.safe_dump(definition, sort_keys=False))
 
 
 def _machine() -> str:
@@ -155,7 +138,7 @@ def compare(problem_path_or_config: str | Path | Config, *, activations: str | S
                   "activations": [{"label": v.label, "activation": v.name, "params": dict(v.params)} for v in plan.variants],
                   "depths": plan.depths, "seeds": plan.seeds, "overrides": plan.overrides, "command": command,
                   **({} if tuning is None else {"tune": list(tune), "tune_seeds": tuning[2], "tune_by": tune_by})}
-    _prepare_out(plan, definition)
+    prepare_out(plan, definition)
     report = progress or (lambda event: None)
     runner = _Runner(plan.out, executor, jobs, run_figures, address, should_stop, report, execute)
     reused = 0
@@ -237,10 +220,7 @@ class _Runner:
     def run(self, specs: list[RunSpec]) -> tuple[list[dict], int]:
         records: dict[int, dict] = {}
         index = {spec.run: i for i, spec in enumerate(specs)}
-        for i, spec in enumerate(specs):
-            rec = reusable_record(spec, self.out)
-            if rec is not None:
-                records[i] = rec
+        records.update(reusable_records(specs, self.out))
         reused = len(records)
         todo = [spec for i, spec in enumerate(specs) if i not in records]
         self.report(CompareEvent(reused, len(specs)))
@@ -257,6 +237,8 @@ class _Runner:
 
         def done(spec: RunSpec, rec: dict) -> None:
             records[index[spec.run]] = rec
+            if rec["status"] in ("done", "failed"):
+                append_entry(self.out, spec.config, rec)
             self.stopped = self.stopped or rec["status"] == "interrupted"
             self.report(CompareEvent(len(records), len(specs), rec))
 
