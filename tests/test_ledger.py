@@ -60,6 +60,11 @@ def test_a_sweep_without_run_folders_resumes_from_the_ledger(problems_dir, tmp_p
     assert [(e.completed, e.total) for e in events] == [(2, 2), (2, 2)]  # tuning runs reused, then study runs
     assert json.dumps(again) == json.dumps(first) and (out / "summary.csv").read_text() == summary
     assert len((out / LEDGER).read_text().splitlines()) == 4  # reuse appends nothing
+    from pinn_mrepu.sweeps.plots import write_sweep_figures  # matplotlib
+
+    paths, notes = write_sweep_figures(out, again)
+    assert {p.name for p in paths} == {"rel_l2_vs_depth.png", "loss_curves.png", "error_vs_time.png"}
+    assert notes == ["fields_tanh.png not written: no finished run with its model.pt here"]  # curves: the ledger's
 
     # the ledger only answers for the planned config: after an edit of the problem file everything reruns
     problem.write_text(problem.read_text().replace("boundary: 1.0}", "boundary: 2.0}"))
