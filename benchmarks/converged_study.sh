@@ -8,8 +8,9 @@
 # below the targets (heat, Poisson 2D <= 1e-4; Burgers <= 1e-3) at a cost that lets the whole study run on
 # two cores: results/optimizers.md has tanh depth 4 at 1e-6 after 1100 iterations (heat), 1e-5 after 990 (Poisson
 # 2D), 1e-4 after 840 (Burgers).
-# Resumable: re-running skips finished runs, so the study spans sessions; summary.{csv,md}, tuning.csv and the
-# figures are committed with the status line of summary.md (how many runs are done).
+# Resumable: re-running skips finished runs, so the study spans sessions; summary.{csv,md}, tuning.csv, the
+# figures and ledger.jsonl are committed with the status line of summary.md (how many runs are done).  The ledger
+# (one line per finished run) is what a fresh clone resumes from: the run folders are not committed.
 # heat-w50 is the width check: heat at width 50, depths 3 and 5, the smooth activations, into results/study/heat-w50
 # (depth 10 at width 50 has 23 000 parameters: the dense 23 000^2 float64 inverse Hessian, 4.2 GB, is over the
 # phase's max_memory_mb = 2048 budget; depth 5 has 10 400 parameters, 0.87 GB).
