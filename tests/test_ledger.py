@@ -3,7 +3,6 @@ committed ledger.jsonl without rerunning finished runs, and only for the planned
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import shutil
@@ -15,11 +14,6 @@ from pinn_mrepu.sweeps.curves import read_history
 from pinn_mrepu.sweeps.ledger import LEDGER, config_hash, curve_rows, read_ledger, thin_curve
 
 from test_tune import TINY
-
-
-def _summary(out):
-    with open(out / "summary.csv", newline="") as fh:
-        return {r["run"]: r for r in csv.DictReader(fh)}
 
 
 def test_thin_curve_keeps_monitored_rows_phase_ends_and_few_others():

@@ -20,7 +20,7 @@ from pinn_mrepu.runs import folders as _runs
 from pinn_mrepu.storage import atomic_write, write_metrics
 from pinn_mrepu.validation import config_from_dict
 
-from .ledger import append_entry, config_hash, read_ledger
+from .ledger import append_entry, as_saved, config_hash, read_ledger
 from .plan import RunSpec
 
 __all__ = ["execute_run", "reusable_record", "reusable_records", "record"]
@@ -41,7 +41,7 @@ def _same_config(directory: Path, config: dict) -> bool:
         saved = yaml.safe_load((directory / "config.yaml").read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return False
-    return saved == yaml.safe_load(yaml.safe_dump(config, sort_keys=False))
+    return saved == as_saved(config)
 
 
 def _phase_steps(metrics: dict) -> str:

@@ -26,15 +26,20 @@ import yaml
 
 from .curves import read_history
 
-__all__ = ["LEDGER", "config_hash", "read_ledger", "append_entry", "thin_curve", "curve_rows"]
+__all__ = ["LEDGER", "as_saved", "config_hash", "read_ledger", "append_entry", "thin_curve", "curve_rows"]
 
 LEDGER = "ledger.jsonl"
 _MAX_EVEN = 60
 
 
+def as_saved(config: dict):
+    """``config`` as it reads back from a run folder's ``config.yaml`` (the YAML round trip)."""
+    return yaml.safe_load(yaml.safe_dump(config, sort_keys=False))
+
+
 def config_hash(config: dict) -> str:
-    """A stable hash of a run's config (the YAML round trip ``config.yaml`` takes, keys sorted)."""
-    text = yaml.safe_dump(yaml.safe_load(yaml.safe_dump(config, sort_keys=False)), sort_keys=True)
+    """A stable hash of a run's config (as saved, keys sorted)."""
+    text = yaml.safe_dump(as_saved(config), sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -90,6 +95,6 @@ def append_entry(out: str | Path, config: dict, record: dict, *, source: str = "
         except (OSError, ValueError, KeyError):
             curve = []
     line = json.dumps({"run": record["run"], "config": config_hash(config), "record": record, "curve": curve,
-                       "source": source}, sort_keys=False)
+                       "source": source})
     with open(out / LEDGER, "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
