@@ -18,6 +18,7 @@ from pinn_mrepu.solver import PINNSolver
 from pinn_mrepu.sweeps import compare
 from pinn_mrepu.sweeps import plots as sweep_plots
 from pinn_mrepu.sweeps.plots import (
+    NO_CURVES,
     display_label,
     error_vs_time,
     median_curve,
@@ -130,6 +131,15 @@ def test_loss_curves_legend_budget_and_phase_marks():
     assert {t.get_text().strip() for t in ax.texts} == {"adam", "lbfgs"}
     ended = [line for line in ax.get_lines() if line.get_marker() == "|"]
     assert len(ended) == 1 and list(ended[0].get_xdata()) == [25]
+
+
+def test_depth_without_stored_curves_says_so():
+    runs = [(np.array([10, 20]), np.array([2.0, 1.0]))]
+    fig = plot_loss_curves({"tanh": {3: runs, 10: []}}, budget=[("adam", 20)])
+    with_curves, without = fig.axes
+    assert not any("no stored curves" in t.get_text() for t in with_curves.texts)
+    assert [t.get_text() for t in without.texts if "no stored curves" in t.get_text()] == [NO_CURVES]
+    assert "summary.csv" in NO_CURVES
 
 
 def test_error_vs_time_reads_monitored_rows_and_plots_medians(tmp_path):

@@ -39,6 +39,10 @@ __all__ = ["budget_text", "cumulative_loss", "display_label", "median_curve", "p
 Budget = Sequence[tuple[str, int]]  # the configured phases: (optimizer, steps)
 
 
+NO_CURVES = ("no stored curves at this depth\n(no history.csv here and no ledger curve:\n"
+             "runs from before the ledger kept curves);\nfinal errors: rel_l2_vs_depth.png, summary.csv")
+
+
 def display_label(record: Mapping) -> str:
     """``mrepu p=2`` for a record with activation_name ``mrepu`` and activation_params ``p=2`` (else its label)."""
     name = record.get("activation_name") or record.get("activation")
@@ -136,6 +140,8 @@ def _median_panels(curves: Curves, *, title: str, budget: Budget, ylabel: str, x
                 if early:  # where runs ended before the budget: the median holds their last loss from there
                     ax.plot(early, np.interp(early, x, med), "|", ms=9, mew=1.5, color=line.get_color())
         first_x = min((int(c[0][0]) for per in curves.values() for c in per.get(depth, []) if len(c[0])), default=0)
+        if not ax.get_lines():  # e.g. runs that finished before the ledger kept curves, their folders gone
+            ax.text(0.5, 0.5, NO_CURVES, ha="center", va="center", fontsize=7, color="grey", transform=ax.transAxes)
         for k_phase, (opt, _) in enumerate(budget if by_step else ()):
             start = ends[k_phase - 1] if k_phase else 0
             if k_phase:
