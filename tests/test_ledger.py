@@ -45,6 +45,7 @@ def test_a_sweep_without_run_folders_resumes_from_the_ledger(problems_dir, tmp_p
     hist = read_history(out / run0 / "history.csv")
     assert [r["step"] for r in curve_rows(ledger[run0])] == [r["step"] for r in hist]  # 25 rows: all kept
     summary = (out / "summary.csv").read_text()
+    assert "reused runs were trained where they first ran" not in (out / "summary.md").read_text()
 
     shutil.rmtree(out / "runs")
     shutil.rmtree(out / "tune")  # a fresh clone: only sweep.yaml, the summaries and the ledger are committed
@@ -54,6 +55,8 @@ def test_a_sweep_without_run_folders_resumes_from_the_ledger(problems_dir, tmp_p
     assert [(e.completed, e.total) for e in events] == [(2, 2), (2, 2)]  # tuning runs reused, then study runs
     assert json.dumps(again) == json.dumps(first) and (out / "summary.csv").read_text() == summary
     assert len((out / LEDGER).read_text().splitlines()) == 4  # reuse appends nothing
+    machine = next(line for line in (out / "summary.md").read_text().splitlines() if "**machine**" in line)
+    assert "the 4 reused runs were trained where they first ran" in machine  # 2 tuning + 2 study runs
     from pinn_mrepu.sweeps.plots import write_sweep_figures  # matplotlib
 
     paths, notes = write_sweep_figures(out, again)

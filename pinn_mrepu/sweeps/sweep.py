@@ -275,8 +275,9 @@ def _write_outputs(plan: SweepPlan, records: list[dict], *, command: str, execut
             "overrides": ", ".join(f"`{o}`" for o in plan.overrides) or "none",
             "runs": f"{len(records)} planned: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
                     + f"; {reused} reused from an earlier invocation",
-            "machine": _machine(), "executor": f"{executor}, jobs {jobs}, torch threads per run "
-                                               f"{', '.join(map(str, threads)) or 'n/a'}",
+            "machine": _machine() + (f" (this invocation; the {reused} reused runs were trained where they first ran)"
+                                     if reused else ""),
+            "executor": f"{executor}, jobs {jobs}, torch threads per run {', '.join(map(str, threads)) or 'n/a'}",
             "wall time": f"{wall:.1f} s for this invocation; {run_wall:.1f} s summed over the runs' training",
             "notes": notes, "sections": list(sections)}
     write_summaries(plan.out, records, meta)
