@@ -19,6 +19,7 @@ from pinn_mrepu.sweeps import compare
 from pinn_mrepu.sweeps import plots as sweep_plots
 from pinn_mrepu.sweeps.plots import (
     NO_CURVES,
+    NOT_RUN,
     display_label,
     error_vs_time,
     median_curve,
@@ -140,6 +141,10 @@ def test_depth_without_stored_curves_says_so():
     assert not any("no stored curves" in t.get_text() for t in with_curves.texts)
     assert [t.get_text() for t in without.texts if "no stored curves" in t.get_text()] == [NO_CURVES]
     assert "summary.csv" in NO_CURVES
+    # a depth of a partial sweep that has not run yet says that, not that its curves were lost
+    fig = plot_error_vs_time({"tanh": {3: runs, 5: [], 10: []}}, unrun=[5])
+    texts = [[t.get_text() for t in ax.texts] for ax in fig.axes]
+    assert texts == [[], [NOT_RUN], [NO_CURVES]]
 
 
 def test_error_vs_time_reads_monitored_rows_and_plots_medians(tmp_path):

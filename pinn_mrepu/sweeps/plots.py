@@ -41,6 +41,7 @@ Budget = Sequence[tuple[str, int]]  # the configured phases: (optimizer, steps)
 
 NO_CURVES = ("no stored curves at this depth\n(no history.csv here and no ledger curve:\n"
              "runs from before the ledger kept curves);\nfinal errors: rel_l2_vs_depth.png, summary.csv")
+NOT_RUN = "no finished run at this depth yet"
 
 
 def display_label(record: Mapping) -> str:
@@ -101,27 +102,31 @@ def plot_rel_l2_vs_depth(records: Sequence[Mapping], *, title: str = "", budget:
 Curves = Mapping[str, Mapping[int, Sequence[tuple[np.ndarray, np.ndarray]]]]
 
 
-def plot_loss_curves(curves: Curves, *, title: str = "", budget: Budget = ()) -> Figure:
+def plot_loss_curves(curves: Curves, *, title: str = "", budget: Budget = (), unrun: Sequence[int] = ()) -> Figure:
     """One panel per depth; in each, the median loss curve of every activation label (see :func:`median_curve`).
 
     Args:
         curves: ``label -> depth -> [(x, loss), ...]`` (one curve per seed, from :func:`cumulative_loss`); the
             label is shown as given (e.g. from :func:`display_label`), with the number of runs.
         budget: the configured phases, marked where they change and stated in the title.
+        unrun: depths without any finished run (their empty panels say so, not that curves were lost).
     """
-    return _median_panels(curves, title=title, budget=budget, ylabel="loss (median over seeds)", by_step=True,
+    return _median_panels(curves, title=title, budget=budget, unrun=unrun, ylabel="loss (median over seeds)",
+                          by_step=True,
                           xlabel="step (iterations of all phases; |: a run ended early)")
 
 
-def plot_error_vs_time(curves: Curves, *, title: str = "", budget: Budget = ()) -> Figure:
+def plot_error_vs_time(curves: Curves, *, title: str = "", budget: Budget = (), unrun: Sequence[int] = ()) -> Figure:
     """One panel per depth; in each, the median monitored rel L2 of every activation label against training wall
-    time (``curves``: ``label -> depth -> [(elapsed_s, rel_l2), ...]`` from :func:`error_vs_time`)."""
-    return _median_panels(curves, title=title, budget=budget, by_step=False,
+    time (``curves``: ``label -> depth -> [(elapsed_s, rel_l2), ...]`` from :func:`error_vs_time`; ``unrun`` as
+    in :func:`plot_loss_curves`)."""
+    return _median_panels(curves, title=title, budget=budget, unrun=unrun, by_step=False,
                           ylabel="rel L2 on the monitor points (median over seeds)",
                           xlabel="training wall time (s; the machine's, see summary.md)")
 
 
-def _median_panels(curves: Curves, *, title: str, budget: Budget, ylabel: str, xlabel: str, by_step: bool) -> Figure:
+def _median_panels(curves: Curves, *, title: str, budget: Budget, unrun: Sequence[int], ylabel: str, xlabel: str,
+                   by_step: bool) -> Figure:
     ends = [int(v) for v in np.cumsum([steps for _, steps in budget])] if by_step else []
     depths = sorted({d for per in curves.values() for d in per})
     ncol = min(4, max(1, len(depths)))
@@ -141,7 +146,8 @@ def _median_panels(curves: Curves, *, title: str, budget: Budget, ylabel: str, x
                     ax.plot(early, np.interp(early, x, med), "|", ms=9, mew=1.5, color=line.get_color())
         first_x = min((int(c[0][0]) for per in curves.values() for c in per.get(depth, []) if len(c[0])), default=0)
         if not ax.get_lines():  # e.g. runs that finished before the ledger kept curves, their folders gone
-            ax.text(0.5, 0.5, NO_CURVES, ha="center", va="center", fontsize=7, color="grey", transform=ax.transAxes)
+            ax.text(0.5, 0.5, NOT_RUN if depth in unrun else NO_CURVES, ha="center", va="center", fontsize=7,
+                    color="grey", transform=ax.transAxes)
         for k_phase, (opt, _) in enumerate(budget if by_step else ()):
             start = ends[k_phase - 1] if k_phase else 0
             if k_phase:
@@ -239,6 +245,8 @@ def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: s
     timed: dict[str, dict[int, list]] = {}
     missing = 0
     ledger = read_ledger(out)
+    ended = {int(r["depth"]) for r in records if r.get("status") in ("done", "failed")}
+    unrun = sorted({int(r["depth"]) for r in records} - ended)
     for r in records:
         label, depth = display_label(r), int(r["depth"])
         per = curves.setdefault(label, {}).setdefault(depth, [])
@@ -260,7 +268,7 @@ def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: s
     for plot, name, data in ((plot_loss_curves, "loss_curves.png", curves),
                              (plot_error_vs_time, "error_vs_time.png", timed)):
         try:
-            save(plot(data, title=title, budget=budget), name)
+            save(plot(data, title=title, budget=budget, unrun=unrun), name)
         except Exception as exc:
             notes.append(f"{name} not written: {type(exc).__name__}: {exc}")
     for label in dict.fromkeys(str(r["activation"]) for r in records):
