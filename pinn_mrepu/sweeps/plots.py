@@ -111,8 +111,8 @@ def plot_loss_curves(curves: Curves, *, title: str = "", budget: Budget = (), un
         budget: the configured phases, marked where they change and stated in the title.
         unrun: depths without any finished run (their empty panels say so, not that curves were lost).
     """
-    return _median_panels(curves, title=title, budget=budget, unrun=unrun, ylabel="loss (median over seeds)",
-                          by_step=True,
+    return _median_panels(curves, title=title, budget=budget, unrun=unrun, by_step=True,
+                          ylabel="loss (median over seeds)",
                           xlabel="step (iterations of all phases; |: a run ended early)")
 
 
@@ -245,14 +245,14 @@ def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: s
     timed: dict[str, dict[int, list]] = {}
     missing = 0
     ledger = read_ledger(out)
-    ended = {int(r["depth"]) for r in records if r.get("status") in ("done", "failed")}
-    unrun = sorted({int(r["depth"]) for r in records} - ended)
+    ended: set[int] = set()  # depths with a finished run (the others have not run yet)
     for r in records:
         label, depth = display_label(r), int(r["depth"])
         per = curves.setdefault(label, {}).setdefault(depth, [])
         per_t = timed.setdefault(label, {}).setdefault(depth, [])
         if r.get("status") not in ("done", "failed"):
             continue
+        ended.add(depth)
         try:
             rows = read_history(out / str(r.get("run", "")) / "history.csv")
         except (OSError, ValueError, KeyError):  # no run folder: the ledger's thinned curve, if it has one
@@ -265,6 +265,7 @@ def write_sweep_figures(out: str | Path, records: Sequence[Mapping], *, title: s
     if missing:
         notes.append(f"loss_curves.png, error_vs_time.png: {missing} run(s) without a readable history.csv or "
                      "ledger curve left out")
+    unrun = sorted({int(r["depth"]) for r in records} - ended)
     for plot, name, data in ((plot_loss_curves, "loss_curves.png", curves),
                              (plot_error_vs_time, "error_vs_time.png", timed)):
         try:
