@@ -34,3 +34,31 @@ def test_tune_malloc_stops_page_faults_of_a_training_step():
 def test_impossible_values_are_refused():
     assert tune_malloc(mmap_threshold=0) is False
     assert tune_malloc(trim_threshold=2**40) is False
+
+
+def test_sweep_pool_workers_tune_malloc(monkeypatch):
+    """The local executor's spawned workers tune their allocator as the command line does (they start fresh)."""
+    import signal
+
+    import torch
+
+    import pinn_mrepu.training.allocator as allocator
+    from pinn_mrepu.sweeps import executors
+
+    calls = []
+    monkeypatch.setattr(allocator, "tune_malloc", lambda: calls.append("tune_malloc") or True)
+    monkeypatch.setattr(signal, "signal", lambda *args: None)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: calls.append(n))
+    executors._pool_init(3)
+    assert calls == [3, "tune_malloc"]
+
+
+@glibc
+def test_snapshot_refresh_into_buffers_does_not_page_fault():
+    """benchmarks/snapshot_refresh.py: refreshing the rollback snapshot of a dense state (H 3000 x 3000, 72 MB,
+    above glibc's largest mmap threshold) by a deep copy maps and faults H in anew; into buffers it does not."""
+    spec = importlib.util.spec_from_file_location("_bench_snapshot", SCRIPT.parent / "snapshot_refresh.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    fresh, reused = bench.measure("deepcopy", 3000, 2)["faults"], bench.measure("buffers", 3000, 2)["faults"]
+    assert fresh > 17_000 and reused < 500, (fresh, reused)  # one copy of H is 17 578 pages of 4 KiB

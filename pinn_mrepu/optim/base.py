@@ -145,8 +145,8 @@ class QuasiNewton(ABC):
         """Set H to ``gamma I`` (I when gamma is unknown) / empty the memory."""
 
     @abstractmethod
-    def _state(self) -> dict[str, Any]:
-        """Subclass part of :meth:`state_dict`."""
+    def _state(self, copy: bool = True) -> dict[str, Any]:
+        """Subclass part of :meth:`state_dict` (``copy=False``: live tensors may be returned as they are)."""
 
     @abstractmethod
     def _load_state(self, state: dict[str, Any]) -> None:
@@ -236,11 +236,16 @@ class QuasiNewton(ABC):
         self.consecutive_failures += 1
         return result
 
-    def state_dict(self) -> dict[str, Any]:
-        """Complete state as plain tensors / ints / floats / strs (``torch.load(weights_only=True)``-safe)."""
+    def state_dict(self, *, copy: bool = True) -> dict[str, Any]:
+        """Complete state as plain tensors / ints / floats / strs (``torch.load(weights_only=True)``-safe).
+
+        ``copy=False`` returns the optimizer's own tensors where it holds them (the dense H, not a copy), for a
+        caller that copies them itself (the trainer copies its rollback snapshot into reused buffers); the
+        result then changes with the optimizer.
+        """
         state: dict[str, Any] = {"kind": self.kind, "n": self.n, "iteration": self.iteration,
                                  "consecutive_failures": self.consecutive_failures, "gamma": self.gamma}
-        state.update(self._state())
+        state.update(self._state(copy))
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

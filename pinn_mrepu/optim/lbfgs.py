@@ -77,7 +77,7 @@ class LBFGS(QuasiNewton):
         self.y_list.clear()
         self.rho_list.clear()
 
-    def _state(self) -> dict[str, Any]:
+    def _state(self, copy: bool = True) -> dict[str, Any]:  # stacked: new tensors either way
         empty = torch.empty((0, self.n), dtype=self.dtype, device=self.device)
         return {"history_size": self.history_size,
                 "S": torch.stack(self.s_list) if self.s_list else empty,

@@ -260,8 +260,8 @@ class DenseQuasiNewton(QuasiNewton):
         self.H.diagonal().fill_(self.gamma if self.gamma > 0.0 and self.initial_scale else 1.0)
         self._identity = True
 
-    def _state(self) -> dict[str, Any]:
-        return {"method": self.method, "H": self.H.clone(), "identity": int(self._identity),
+    def _state(self, copy: bool = True) -> dict[str, Any]:
+        return {"method": self.method, "H": self.H.clone() if copy else self.H, "identity": int(self._identity),
                 "since_check": self._since_check}
 
     def _load_state(self, state: dict[str, Any]) -> None:

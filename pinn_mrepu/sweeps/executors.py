@@ -25,8 +25,11 @@ def _pool_init(threads: int) -> None:
 
     import torch
 
+    from pinn_mrepu.training.allocator import tune_malloc
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent asks workers to stop through the stop file
     torch.set_num_threads(threads)
+    tune_malloc()  # the sweep owns its worker processes, as the command line owns its own (allocator module)
 
 
 def _pool_task(spec: RunSpec, out: str, stop_file: str, figures: bool) -> dict | None:

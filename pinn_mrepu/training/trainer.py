@@ -29,6 +29,7 @@ from pinn_mrepu.config import TrainConfig
 from .loss import PINNLoss, PointSet
 from .phases import PHASES, NonFiniteLoss, Phase, build_phases
 from .sampling import draw_points, refine, resample
+from .snapshot import copy_state
 
 __all__ = ["Trainer", "TrainResult", "TrainEvent"]
 
@@ -131,8 +132,10 @@ class Trainer:
 
     def state_dict(self) -> dict:
         """Everything needed to resume bit-for-bit: model, phase and optimizer state, counters, points, history."""
-        return {"model": copy.deepcopy(self.model.state_dict()),
-                "optimizer": copy.deepcopy(self.runner.state_dict()) if self.runner is not None else None,
+        return self._state(copy.deepcopy(self.runner.state_dict()) if self.runner is not None else None)
+
+    def _state(self, optimizer: dict | None) -> dict:
+        return {"model": copy.deepcopy(self.model.state_dict()), "optimizer": optimizer,
                 "phase_index": self.phase_index, "phase_step": self.phase_step, "step": self.step,
                 "phase_evals": self.phase_evals, "phase_start": self.phase_start, "round": self.round,
                 "summaries": copy.deepcopy(self.summaries), "points": self.points.state_dict(),
@@ -151,7 +154,11 @@ class Trainer:
         self._good = self._snapshot()
 
     def _snapshot(self) -> dict:
-        return self.state_dict()
+        """The state to roll back to: :meth:`state_dict`, with the optimizer's tensors copied into the previous
+        snapshot's buffers (:func:`.snapshot.copy_state`: no new n x n inverse Hessian every ``log_every`` steps)."""
+        previous = getattr(self, "_good", None)
+        into = previous["optimizer"] if previous is not None else None
+        return self._state(copy_state(self.runner.state_dict(), into) if self.runner is not None else None)
 
     # ------------------------------------------------------------------ loss
     def _objective(self) -> tuple[torch.Tensor, dict[str, float]]:

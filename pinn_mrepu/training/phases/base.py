@@ -84,7 +84,8 @@ class Phase(ABC):
 
     @abstractmethod
     def state_dict(self) -> dict[str, Any]:
-        """The optimizer's state."""
+        """The optimizer's state; it may hold the optimizer's live tensors (as ``torch.optim`` state dicts do), so
+        a caller that keeps it copies it (the trainer does)."""
 
     @abstractmethod
     def load_state_dict(self, state: dict[str, Any]) -> None:

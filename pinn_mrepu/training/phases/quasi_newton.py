@@ -133,7 +133,7 @@ class _QuasiNewtonPhase(Phase):
 
     def state_dict(self) -> dict[str, Any]:
         at = None if self._at is None else {"x": self._at[0], "f": self._at[1], "g": self._at[2]}
-        return {"optimizer": self.optimizer.state_dict(), "at": at, "flat": self._flat, "prev": self._prev}
+        return {"optimizer": self.optimizer.state_dict(copy=False), "at": at, "flat": self._flat, "prev": self._prev}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
