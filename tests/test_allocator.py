@@ -55,10 +55,9 @@ def test_sweep_pool_workers_tune_malloc(monkeypatch):
 
 @glibc
 def test_snapshot_refresh_into_buffers_does_not_page_fault():
-    """benchmarks/snapshot_refresh.py: refreshing the rollback snapshot of a dense state (H 3000 x 3000, 72 MB,
-    above glibc's largest mmap threshold) by a deep copy maps and faults H in anew; into buffers it does not."""
-    spec = importlib.util.spec_from_file_location("_bench_snapshot", SCRIPT.parent / "snapshot_refresh.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    fresh, reused = bench.measure("deepcopy", 3000, 2)["faults"], bench.measure("buffers", 3000, 2)["faults"]
+    """benchmarks/page_faults.py --case snapshot: refreshing the rollback snapshot of a dense state (H 3000 x 3000,
+    72 MB, above glibc's largest mmap threshold) by a deep copy maps and faults H in anew; into buffers it does not."""
+    bench = _benchmark()
+    fresh = bench.measure_snapshot("deepcopy", 3000, 2)["faults"]
+    reused = bench.measure_snapshot("buffers", 3000, 2)["faults"]
     assert fresh > 17_000 and reused < 500, (fresh, reused)  # one copy of H is 17 578 pages of 4 KiB
