@@ -1,7 +1,8 @@
 """Page faults and time of CPU training work, measured side by side in fresh processes.
 
-``--case step`` (default): a small PINN training step, glibc malloc defaults vs ``tune_malloc``.  Each configuration runs in a fresh Python process (a process's allocation history decides whether glibc's
-adaptive thresholds already avoid the faults), alternating default / tuned ``--rounds`` times.  The step is
+``--case step`` (default): a small PINN training step, glibc malloc defaults vs ``tune_malloc``.  Each
+configuration runs in a fresh Python process (a process's allocation history decides whether glibc's adaptive
+thresholds already avoid the faults), alternating default / tuned ``--rounds`` times.  The step is
 DeepXDE's Burgers setup: 3 x 20 tanh, 2 780 residual points (u, u_x, u_t, u_xx) + 240 value-only points,
 float32, one packed Taylor pass, backward and a fused Adam update.
 

@@ -10,7 +10,8 @@ from pinn_mrepu.optim import DenseQuasiNewton
 from pinn_mrepu.runs import resume_folder, run_to_folder
 from pinn_mrepu.training.snapshot import copy_state
 from pinn_mrepu.training.trainer import Trainer
-from pinn_mrepu.validation import load_config
+
+from test_training import tiny
 
 
 def test_copy_state_reuses_matching_buffers_and_stays_independent():
@@ -40,11 +41,8 @@ def test_dense_state_dict_copies_unless_asked():
     assert opt.state_dict(copy=False)["H"] is opt.H
 
 
-def _ssbroyden(*extra):
-    return load_config("problems/poisson1d.yaml", [
-        "network.width=8", "network.depth=2", "network.init=lecun_normal", "train.points.interior=64",
-        "train.phases.adam.steps=10", "train.phases.1={optimizer: ssbroyden, steps: 35}", "evaluate.grid=[101]",
-        "evaluate.residual_points=64", "train.device=cpu", *extra])
+def _ssbroyden():
+    return tiny("problems/poisson1d.yaml", "train.phases.adam.steps=10", "train.phases.1={optimizer: ssbroyden, steps: 35}")
 
 
 def test_snapshot_refreshes_reuse_one_inverse_hessian_buffer(monkeypatch):

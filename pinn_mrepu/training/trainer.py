@@ -116,6 +116,7 @@ class Trainer:
             mode = "reduce-overhead" if device.type == "cuda" else None
             self._terms = torch.compile(loss.terms, mode=mode)
         self.runner = self._make_phase(0)
+        self._good: dict | None = None
         self._good = self._snapshot()
 
     # ------------------------------------------------------------------ state
@@ -156,8 +157,7 @@ class Trainer:
     def _snapshot(self) -> dict:
         """The state to roll back to: :meth:`state_dict`, with the optimizer's tensors copied into the previous
         snapshot's buffers (:func:`.snapshot.copy_state`: no new n x n inverse Hessian every ``log_every`` steps)."""
-        previous = getattr(self, "_good", None)
-        into = previous["optimizer"] if previous is not None else None
+        into = self._good["optimizer"] if self._good is not None else None
         return self._state(copy_state(self.runner.state_dict(), into) if self.runner is not None else None)
 
     # ------------------------------------------------------------------ loss
