@@ -53,6 +53,21 @@ def test_sweep_pool_workers_tune_malloc(monkeypatch):
     assert calls == [3, "tune_malloc"]
 
 
+def test_ray_tasks_tune_malloc(monkeypatch):
+    """A Ray task tunes its worker's allocator before it trains (Ray's workers belong to the sweep's job)."""
+    import torch
+
+    import pinn_mrepu.training.allocator as allocator
+    from pinn_mrepu.sweeps import executors
+
+    calls = []
+    monkeypatch.setattr(allocator, "tune_malloc", lambda: calls.append("tune_malloc") or True)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: calls.append(n))
+    monkeypatch.setattr(executors, "execute_run", lambda spec, out, figures: calls.append(("run", spec, out)) or {})
+    assert executors._ray_task("spec", "out", 2, False) == {}
+    assert calls == [2, "tune_malloc", ("run", "spec", "out")]
+
+
 @glibc
 def test_snapshot_refresh_into_buffers_does_not_page_fault():
     """benchmarks/page_faults.py --case snapshot: refreshing the rollback snapshot of a dense state (H 3000 x 3000,

@@ -41,7 +41,10 @@ def _pool_task(spec: RunSpec, out: str, stop_file: str, figures: bool) -> dict |
 def _ray_task(spec: RunSpec, out: str, threads: int, figures: bool) -> dict:
     import torch
 
+    from pinn_mrepu.training.allocator import tune_malloc
+
     torch.set_num_threads(threads)
+    tune_malloc()  # Ray starts worker processes per job (driver), so they are this sweep's, as the pool's are
     return execute_run(spec, out, figures=figures)
 
 
