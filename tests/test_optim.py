@@ -412,6 +412,36 @@ def test_periodic_check_resets_indefinite_h():
     assert torch.equal(opt.H, opt.gamma * torch.eye(2, dtype=F64))
 
 
+@pytest.mark.parametrize("method", ["bfgs", "ssbfgs", "ssbroyden"])
+def test_finiteness_bound_covers_h_and_spares_the_scan(method, monkeypatch):
+    scans = []
+    scan = DenseQuasiNewton._max_abs
+    monkeypatch.setattr(DenseQuasiNewton, "_max_abs", lambda self: scans.append(1) or scan(self))
+    opt = make(method, 10, check_every=10**6)
+    f, g = rosenbrock(x := rosen_start(10))
+    updates = 0
+    for _ in range(60):
+        res = opt.step(x, f, g, rosenbrock)
+        x, f, g = res.x, res.f, res.g
+        updates += res.status == "ok"
+        assert opt._bound >= float(opt.H.abs().max()) * (1 - 1e-12)  # a bound, up to rounding
+    assert updates >= 40 and not scans  # every update proven finite without reading H
+    assert float(opt.H.abs().max()) > 2 * opt.gamma  # H has left gamma I: the bound tracked real updates
+
+
+def test_non_finite_update_is_caught_and_resets_h():
+    opt = DenseQuasiNewton(2, method="bfgs", initial_scale=False)
+    state = opt.state_dict()
+    state.update(H=torch.diag(torch.tensor([1e300, 1.0], dtype=F64)), identity=0, gamma=1.0)
+    opt.load_state_dict(state)
+    s, y = torch.tensor([1e-300, 1.0], dtype=F64), torch.tensor([1e10, 1.0], dtype=F64)  # y.H y overflows
+    message = opt._update(s, y, float(y @ s), 1.0, torch.ones(2, dtype=F64))
+    assert "non-finite entries in H" in message and torch.equal(opt.H, torch.eye(2, dtype=F64))
+    opt.load_state_dict(state)
+    opt._bound = 1.0  # a (wrong) small bound cannot hide a non-finite update: W itself is not finite here
+    assert "non-finite entries in H" in opt._update(s, y, float(y @ s), 1.0, torch.ones(2, dtype=F64))
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_skipped_update_and_convergence_statuses(method):
     linear = lambda x: (-x.sum(), -torch.ones_like(x))

@@ -23,7 +23,8 @@ annihilate y; ``v.y = 0``).  theta >= theta_m keeps H+ positive definite.
 
 The update functions take ``H`` and return the new matrix (a copy, or ``H`` itself modified with
 ``inplace=True``: one ``addmm_`` pass ``H <- beta H + U C U^T`` with U the n x 2 or n x 3 update vectors, no
-n x n temporaries; one pass over H instead of one per rank-one term and scaling).  They raise ``ValueError`` when the
+n x n temporaries; one pass over H instead of one per rank-one term and scaling); ``bfgs_terms``, ``ssbfgs_terms``
+and ``ssbroyden_terms`` return that update (U, W = (U C)^T, beta) without applying it.  They raise ``ValueError`` when the
 data cannot give a positive-definite update (``y.s <= 0``; for the self-scaled ones ``b <= 0`` or
 ``y.H y <= 0``), before touching ``H``.
 """
@@ -37,7 +38,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .base import QuasiNewton, all_finite
+from .base import QuasiNewton
 
 METHODS = ("bfgs", "ssbfgs", "ssbroyden")
 DEFAULT_MAX_MEMORY_BYTES = 2 * 1024**3
@@ -58,18 +59,40 @@ def _ys(s: Tensor, y: Tensor) -> float:
     return ys
 
 
-def _low_rank_update(H: Tensor, vectors: list[Tensor], C: list[list[float]], beta: float, inplace: bool) -> Tensor:
-    """``beta H + U C U^T`` with U the vectors as columns (n, k) and C (k, k) symmetric: one pass over H."""
+@dataclass
+class LowRankUpdate:
+    """The update ``H+ = beta H + U W`` with U (n, k) the update vectors and W = (U C)^T, C (k, k) symmetric."""
+
+    U: Tensor
+    W: Tensor
+    beta: float
+
+    def apply(self, H: Tensor, inplace: bool = False) -> Tensor:
+        """``beta H + U W``: one ``addmm`` pass over H (``inplace``: H itself is overwritten and returned)."""
+        if inplace:
+            return H.addmm_(self.U, self.W, beta=self.beta)
+        return torch.addmm(H, self.U, self.W, beta=self.beta)
+
+    def growth(self) -> float:
+        """A bound on ``max |U W|`` (entrywise), ``sum_k max|U[:, k]| max|W[k, :]|``: O(n k), H is not read."""
+        return float((self.U.abs().amax(dim=0) * self.W.abs().amax(dim=1)).sum())
+
+
+def _low_rank(vectors: list[Tensor], C: list[list[float]], beta: float) -> LowRankUpdate:
     U = torch.stack(vectors, dim=1)
-    W = (U @ torch.tensor(C, dtype=U.dtype, device=U.device)).mT
-    if inplace:
-        return H.addmm_(U, W, beta=beta)
-    return torch.addmm(H, U, W, beta=beta)
+    return LowRankUpdate(U, (U @ torch.tensor(C, dtype=U.dtype, device=U.device)).mT, beta)
 
 
-def _bfgs(H: Tensor, s: Tensor, Hy: Tensor, rho: float, yHy: float, beta: float, inplace: bool) -> Tensor:
+def _bfgs(s: Tensor, Hy: Tensor, rho: float, yHy: float, beta: float) -> LowRankUpdate:
     """``beta H - rho (Hy s^T + s Hy^T) + rho (1 + rho y.Hy) s s^T`` (Hy, yHy computed from beta H)."""
-    return _low_rank_update(H, [Hy, s], [[0.0, -rho], [-rho, rho * (1.0 + rho * yHy)]], beta, inplace)
+    return _low_rank([Hy, s], [[0.0, -rho], [-rho, rho * (1.0 + rho * yHy)]], beta)
+
+
+def bfgs_terms(H: Tensor, s: Tensor, y: Tensor) -> LowRankUpdate:
+    """The BFGS update of H as a :class:`LowRankUpdate` (reads H once, for H y; see :func:`bfgs_update`)."""
+    rho = 1.0 / _ys(s, y)
+    Hy = H @ y
+    return _bfgs(s, Hy, rho, float(torch.dot(y, Hy)), 1.0)
 
 
 def bfgs_update(H: Tensor, s: Tensor, y: Tensor, *, inplace: bool = False) -> Tensor:
@@ -78,10 +101,19 @@ def bfgs_update(H: Tensor, s: Tensor, y: Tensor, *, inplace: bool = False) -> Te
     Args: H (n, n) symmetric positive definite; s, y (n,) with ``y.s > 0``.
     Returns: H+ (n, n), satisfying ``H+ y = s``.
     """
-    rho = 1.0 / _ys(s, y)
-    Hy = H @ y
-    yHy = float(torch.dot(y, Hy))
-    return _bfgs(H, s, Hy, rho, yHy, 1.0, inplace)
+    return bfgs_terms(H, s, y).apply(H, inplace)
+
+
+def ssbfgs_terms(H: Tensor, s: Tensor, y: Tensor, alpha: float, g: Tensor) -> LowRankUpdate:
+    """The self-scaled BFGS update of H as a :class:`LowRankUpdate` (see :func:`ssbfgs_update`)."""
+    ys = _ys(s, y)
+    rho = 1.0 / ys
+    b = -alpha * rho * float(torch.dot(s, g))
+    if not (math.isfinite(b) and b > 0.0):
+        raise ValueError(f"b = s.B s / y.s = {b:.3e} must be > 0 (is s = -alpha H g with H positive definite?)")
+    tau = min(1.0, 1.0 / b)
+    Hy = (H @ y) / tau
+    return _bfgs(s, Hy, rho, float(torch.dot(y, Hy)), 1.0 / tau)
 
 
 def ssbfgs_update(H: Tensor, s: Tensor, y: Tensor, alpha: float, g: Tensor, *, inplace: bool = False) -> Tensor:
@@ -90,15 +122,7 @@ def ssbfgs_update(H: Tensor, s: Tensor, y: Tensor, alpha: float, g: Tensor, *, i
     Args: H (n, n) SPD, the matrix that produced ``s = -alpha H g``; s, y, g (n,); alpha the step length.
     Returns: H+ (n, n), satisfying ``H+ y = s``.
     """
-    ys = _ys(s, y)
-    rho = 1.0 / ys
-    b = -alpha * rho * float(torch.dot(s, g))
-    if not (math.isfinite(b) and b > 0.0):
-        raise ValueError(f"b = s.B s / y.s = {b:.3e} must be > 0 (is s = -alpha H g with H positive definite?)")
-    tau = min(1.0, 1.0 / b)
-    Hy = (H @ y) / tau
-    yHy = float(torch.dot(y, Hy))
-    return _bfgs(H, s, Hy, rho, yHy, 1.0 / tau, inplace)
+    return ssbfgs_terms(H, s, y, alpha, g).apply(H, inplace)
 
 
 @dataclass
@@ -149,6 +173,18 @@ def ssbroyden_scalars(ys: float, yHy: float, sg: float, alpha: float, n: int,
     return SSBroydenScalars(rho, h, b, a, theta, sigma, tau, phi)
 
 
+def ssbroyden_terms(H: Tensor, s: Tensor, y: Tensor, alpha: float, g: Tensor,
+                    theta: float | None = None) -> LowRankUpdate:
+    """The SSBroyden update of H as a :class:`LowRankUpdate` (see :func:`ssbroyden_update`)."""
+    ys = _ys(s, y)
+    Hy = H @ y
+    yHy = float(torch.dot(y, Hy))
+    k = ssbroyden_scalars(ys, yHy, float(torch.dot(s, g)), alpha, H.shape[0], theta)
+    v = s * k.rho - Hy / yHy
+    C = [[-1.0 / (yHy * k.tau), 0.0, 0.0], [0.0, k.phi * yHy / k.tau, 0.0], [0.0, 0.0, k.rho]]
+    return _low_rank([Hy, v, s], C, 1.0 / k.tau)
+
+
 def ssbroyden_update(H: Tensor, s: Tensor, y: Tensor, alpha: float, g: Tensor, theta: float | None = None, *,
                      inplace: bool = False) -> Tensor:
     """Self-scaled Broyden update (SSBroyden2), see the module doc.
@@ -157,13 +193,7 @@ def ssbroyden_update(H: Tensor, s: Tensor, y: Tensor, alpha: float, g: Tensor, t
         length; theta overrides the Broyden parameter (None: the SSBroyden2 choice).
     Returns: H+ (n, n) = (1/tau) [H - Hy (Hy)^T / y.Hy + phi (y.Hy) v v^T] + rho s s^T, with H+ y = s.
     """
-    ys = _ys(s, y)
-    Hy = H @ y
-    yHy = float(torch.dot(y, Hy))
-    k = ssbroyden_scalars(ys, yHy, float(torch.dot(s, g)), alpha, H.shape[0], theta)
-    v = s * k.rho - Hy / yHy
-    C = [[-1.0 / (yHy * k.tau), 0.0, 0.0], [0.0, k.phi * yHy / k.tau, 0.0], [0.0, 0.0, k.rho]]
-    return _low_rank_update(H, [Hy, v, s], C, 1.0 / k.tau, inplace)
+    return ssbroyden_terms(H, s, y, alpha, g, theta).apply(H, inplace)
 
 
 class DenseQuasiNewton(QuasiNewton):
@@ -175,8 +205,11 @@ class DenseQuasiNewton(QuasiNewton):
     here).  This keeps the n-step termination of BFGS with exact line searches on quadratics: the first
     direction -g is parallel to -gamma g, so the iterates are those of BFGS started from gamma I.
     Without it H0 = I is updated by the method's own formula and resets go back to I.
-    Every ``check_every`` iterations H is symmetrised and tested with ``torch.linalg.cholesky_ex``; a failed test, a non-finite H or a failed update resets H to ``gamma I`` (status ``"reset"``; an
-    accepted step still counts as success for ``consecutive_failures``).  ``points_changed`` keeps H.
+    Every ``check_every`` iterations H is symmetrised and tested with ``torch.linalg.cholesky_ex``; a failed test, a
+    non-finite H or a failed update resets H to ``gamma I`` (status ``"reset"``; an accepted step still counts as
+    success for ``consecutive_failures``).  ``points_changed`` keeps H.  Finiteness after an update is proven
+    without reading H while a running bound on ``max |H|`` (``|beta| bound + max |U W|``, O(n) per update) stays
+    1e8 below the dtype's overflow; past that, H is scanned once and the bound becomes its exact maximum.
 
     Args:
         n: number of parameters.
@@ -210,6 +243,8 @@ class DenseQuasiNewton(QuasiNewton):
         self.max_memory_bytes = int(max_memory_bytes)
         self.H = torch.eye(self.n, dtype=dtype, device=self.device)
         self._identity = True  # H = c I, to be replaced by gamma I at the next accepted pair
+        self._bound = 1.0  # >= max |H| (up to rounding), see _update
+        self._finite_below = torch.finfo(dtype).max * 1e-8  # a bound under this proves H finite (with margin)
         self._since_check = 0
 
     memory_bytes = staticmethod(dense_memory_bytes)
@@ -220,23 +255,33 @@ class DenseQuasiNewton(QuasiNewton):
     def _update(self, s: Tensor, y: Tensor, ys: float, alpha: float, g: Tensor) -> str:
         try:
             if self._identity and self.initial_scale:
-                self.H.zero_()
-                self.H.diagonal().fill_(self.gamma)
-                bfgs_update(self.H, s, y, inplace=True)
+                self._clear()
+                terms = bfgs_terms(self.H, s, y)
             elif self.method == "bfgs":
-                bfgs_update(self.H, s, y, inplace=True)
+                terms = bfgs_terms(self.H, s, y)
             elif self.method == "ssbfgs":
-                ssbfgs_update(self.H, s, y, alpha, g, inplace=True)
+                terms = ssbfgs_terms(self.H, s, y, alpha, g)
             else:
-                ssbroyden_update(self.H, s, y, alpha, g, inplace=True)
+                terms = ssbroyden_terms(self.H, s, y, alpha, g)
         except ValueError as err:
             self._clear()
             return f"{self.method} update impossible ({err}); H reset"
+        terms.apply(self.H, inplace=True)
         self._identity = False
-        if not all_finite(self.H):
-            self._clear()
-            return f"non-finite entries in H after the {self.method} update; H reset"
+        # H+ = beta H + U W is finite when H is and |beta| max|H| + max|U W| stays far below overflow (nan-safe:
+        # a non-finite U, W or beta fails the test); only then does the check read H, which also makes the bound exact
+        self._bound = abs(terms.beta) * self._bound + terms.growth()
+        if not self._bound < self._finite_below:
+            self._bound = self._max_abs()
+            if not math.isfinite(self._bound):
+                self._clear()
+                return f"non-finite entries in H after the {self.method} update; H reset"
         return ""
+
+    def _max_abs(self) -> float:
+        """``max |H|`` in one pass without an n x n temporary; inf when H has a non-finite entry."""
+        low, high = (float(v) for v in torch.aminmax(self.H))
+        return max(-low, high) if math.isfinite(low) and math.isfinite(high) else math.inf
 
     def _after_update(self) -> str:
         self._since_check += 1
@@ -247,7 +292,8 @@ class DenseQuasiNewton(QuasiNewton):
             return ""
         self.H.copy_((self.H + self.H.mT) * 0.5)
         _, info = torch.linalg.cholesky_ex(self.H)
-        if int(info) != 0 or not all_finite(self.H):
+        self._bound = self._max_abs()
+        if int(info) != 0 or not math.isfinite(self._bound):
             self._clear()
             return f"H not positive definite at the periodic check (iteration {self.iteration}); H reset"
         return ""
@@ -256,9 +302,10 @@ class DenseQuasiNewton(QuasiNewton):
         return not self._identity or (self.initial_scale and self.gamma > 0.0)
 
     def _clear(self) -> None:
+        scale = self.gamma if self.gamma > 0.0 and self.initial_scale else 1.0
         self.H.zero_()
-        self.H.diagonal().fill_(self.gamma if self.gamma > 0.0 and self.initial_scale else 1.0)
-        self._identity = True
+        self.H.diagonal().fill_(scale)
+        self._identity, self._bound = True, scale
 
     def _state(self, copy: bool = True) -> dict[str, Any]:
         return {"method": self.method, "H": self.H.clone() if copy else self.H, "identity": int(self._identity),
@@ -273,3 +320,4 @@ class DenseQuasiNewton(QuasiNewton):
         self.H = H.to(dtype=self.dtype, device=self.device, copy=True)
         self._identity = bool(state["identity"])
         self._since_check = int(state["since_check"])
+        self._bound = math.inf  # unknown: the next update reads H
