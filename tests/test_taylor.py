@@ -15,6 +15,8 @@ from pinn_mrepu.derivatives import compute_fields, parse_field
 from pinn_mrepu.derivatives.taylor import taylor_fields
 from pinn_mrepu.nn import MLP
 
+from taylor_support import box_points, param_grads, taylor_mlp
+
 RTOL = 1e-10
 ACTIVATIONS = [
     ("tanh", {}),
@@ -55,25 +57,12 @@ def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def _model(activation, params, variables, bounds, depth, width=5, seed=0):
-    """A float64 MLP.  MRePU gets the critical scheme's shape (small first layer, then c_w = 1, c_b = 0), written
-    out explicitly so the test does not pay for the critical-variance quadrature; others c_w = 1, c_b = 0.1."""
-    init = {"c_w": 1.0, "c_b": 0.0} if activation == "mrepu" else {"c_w": 1.0, "c_b": 0.1}
-    model = MLP(len(variables), 1, width=width, depth=depth, activation=activation, activation_params=params,
-                init=init, input_bounds=bounds, generator=seed, dtype=torch.float64)
-    if activation == "mrepu":
-        with torch.no_grad():
-            model.linears[0].weight.mul_(_MREPU_FIRST_LAYER[params["p"]])
-    return model
+    return taylor_mlp(activation, params, variables, bounds, first_layer=_MREPU_FIRST_LAYER, depth=depth,
+                      width=width, seed=seed)
 
 
 def _points(bounds, n=23, seed=1):
-    gen = torch.Generator().manual_seed(seed)
-    lo, hi = torch.tensor(bounds[0], dtype=torch.float64), torch.tensor(bounds[1], dtype=torch.float64)
-    return lo + (hi - lo) * torch.rand(n, len(bounds[0]), generator=gen, dtype=torch.float64)
-
-
-def _grads(model, loss):
-    return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(model.parameters()))])
+    return box_points(bounds, n, seed)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -84,7 +73,7 @@ def test_fields_and_gradients_match_autograd(activation, params, depth, case):
     model = _model(activation, params, variables, bounds, depth, seed=depth)
     pts = _points(bounds)
     ref = compute_fields(model, pts, names, variables=variables, engine="autograd")
-    g_ref = _grads(model, _losses(case, ref))
+    g_ref = param_grads(model, _losses(case, ref))
     assert torch.isfinite(g_ref).all() and g_ref.norm() > 0
     specs = [parse_field(n, variables) for n in names]
     for fused in (True, False):
@@ -93,7 +82,7 @@ def test_fields_and_gradients_match_autograd(activation, params, depth, case):
         for name in names:
             assert out[name].shape == (pts.shape[0], 1), name
             assert _rel(out[name], ref[name]) <= RTOL, (name, fused, _rel(out[name], ref[name]))
-        g = _grads(model, _losses(case, out))
+        g = param_grads(model, _losses(case, out))
         assert _rel(g, g_ref) <= RTOL, (fused, _rel(g, g_ref))
 
 
@@ -108,7 +97,7 @@ def test_third_order_fields_match_autograd(activation, params):
     for name in names:
         assert _rel(out[name], ref[name]) <= RTOL, name
     loss = lambda f: (f["u_t"] + f["u"] * f["u_xxx"] + f["u_xxt"]).square().mean()
-    assert _rel(_grads(model, loss(out)), _grads(model, loss(ref))) <= RTOL
+    assert _rel(param_grads(model, loss(out)), param_grads(model, loss(ref))) <= RTOL
 
 
 def test_value_only_and_several_outputs():

@@ -25,7 +25,7 @@ from pinn_mrepu.derivatives import (
 from pinn_mrepu.derivatives import taylor as taylor_module
 from pinn_mrepu.derivatives.taylor import taylor_fields
 from pinn_mrepu.derivatives.transforms import OutputTransform
-from pinn_mrepu.nn import MLP
+from taylor_support import box_points, param_grads, taylor_mlp
 
 RTOL = 1e-10
 ATOL = 1e-13  # only for fields that vanish identically (reference norm 0)
@@ -57,23 +57,12 @@ def _all_names(variables, outputs, max_order=4) -> list[str]:
 def _model(activation, params, variables, bounds, out_dim=1, depth=3, width=6, seed=0):
     """float64 MLP; MRePU gets a small first layer (its critical shape) so high powers stay moderate: p = 5 stays
     right of the kink, p = 3 has some pre-activations below z = -1 (where sigma jumps from 0 to 24)."""
-    init = {"c_w": 1.0, "c_b": 0.0} if activation == "mrepu" else {"c_w": 1.0, "c_b": 0.1}
-    model = MLP(len(variables), out_dim, width=width, depth=depth, activation=activation, activation_params=params,
-                init=init, input_bounds=bounds, generator=seed, dtype=torch.float64)
-    if activation == "mrepu":
-        with torch.no_grad():
-            model.linears[0].weight.mul_(_MREPU_FIRST_LAYER[params["p"]])
-    return model
+    return taylor_mlp(activation, params, variables, bounds, first_layer=_MREPU_FIRST_LAYER, out_dim=out_dim,
+                      depth=depth, width=width, seed=seed)
 
 
 def _points(bounds, n=13, seed=1):
-    gen = torch.Generator().manual_seed(seed)
-    lo, hi = torch.tensor(bounds[0], dtype=torch.float64), torch.tensor(bounds[1], dtype=torch.float64)
-    return lo + (hi - lo) * torch.rand(n, len(bounds[0]), generator=gen, dtype=torch.float64)
-
-
-def _grads(model, loss):
-    return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(model.parameters()))])
+    return box_points(bounds, n, seed)
 
 
 def test_max_order_is_four():
@@ -139,9 +128,9 @@ def test_parameter_gradient_of_order_four_loss_matches_autograd(activation, para
     out = compute_fields(model, pts, names, engine="taylor", **kw)
     for name in names:
         assert _rel(out[name], ref[name]) <= RTOL, name
-    g_ref = _grads(model, loss(ref))
+    g_ref = param_grads(model, loss(ref))
     assert torch.isfinite(g_ref).all() and g_ref.norm() > 0
-    assert _rel(_grads(model, loss(out)), g_ref) <= RTOL
+    assert _rel(param_grads(model, loss(out)), g_ref) <= RTOL
 
 
 # beam-like problem on (x, t): the PDE's points with order-4 streams, clamped/free-end conditions of orders 0..3
@@ -181,7 +170,7 @@ def test_packed_mixed_order_requests_match_autograd(activation, params, n_out):
         for name in names:
             assert o[name].shape == (p.shape[0], 1)
             assert _rel(o[name], r[name]) <= RTOL, name
-    assert _rel(_grads(model, _beam_loss(out, outputs)), _grads(model, _beam_loss(ref, outputs))) <= RTOL
+    assert _rel(param_grads(model, _beam_loss(out, outputs)), param_grads(model, _beam_loss(ref, outputs))) <= RTOL
 
 
 @pytest.mark.parametrize("activation, params", [("tanh", {}), ("mrepu", {"p": 5})])
@@ -196,8 +185,8 @@ def test_output_transform_order_four_matches_autograd(activation, params):
     for (_, names), o, r in zip(requests, out, ref):
         for name in names:
             assert _rel(o[name], r[name]) <= RTOL, name
-    g_ref = _grads(model, _beam_loss(ref, ("u",)))
-    assert _rel(_grads(model, _beam_loss(out, ("u",))), g_ref) <= RTOL
+    g_ref = param_grads(model, _beam_loss(ref, ("u",)))
+    assert _rel(param_grads(model, _beam_loss(out, ("u",))), g_ref) <= RTOL
     pts, names = requests[0]  # the single-set path (compute_fields) through the transform
     single = compute_fields(model, pts, names + ["u_tttt", "u_xxxx"], variables=BEAM_VARS, engine="taylor")
     single_ref = compute_fields(model, pts, names + ["u_tttt", "u_xxxx"], variables=BEAM_VARS, engine="autograd")
