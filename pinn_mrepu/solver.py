@@ -20,7 +20,7 @@ import torch
 from pinn_mrepu.config import Config, read_yaml
 from pinn_mrepu.derivatives import OutputTransform
 from pinn_mrepu.errors import ConfigError
-from pinn_mrepu.nn import MLP
+from pinn_mrepu.nn import MLP, kink_crossings
 from pinn_mrepu.physics import Problem, build_output_transform, build_problem
 from pinn_mrepu.storage import (
     fingerprint,
@@ -181,7 +181,10 @@ class PINNSolver:
         Returns:
             ``rel_l2`` (||u - u*||_2 / ||u*||_2 over all outputs together), ``max_abs_error``,
             ``mean_abs_error`` (NaN without an exact solution), ``mean_abs_residual`` (over all equations),
-            ``final_loss``; for several outputs also ``per_output: {name: {rel_l2, max_abs_error}}``.
+            ``final_loss``; for several outputs also ``per_output: {name: {rel_l2, max_abs_error}}``; for an
+            activation with a kink (MRePU, RePU, ReLU) ``kink_crossings: {crossing, neurons, closest}``, the hidden
+            neurons whose pre-activation is on both sides of the kink on the grid and the closest |z - kink|
+            (:func:`pinn_mrepu.nn.kink_crossings`).
         """
         points, _ = self.evaluation_grid()
         u = self.predict(points)
@@ -198,6 +201,10 @@ class PINNSolver:
         metrics["mean_abs_residual"] = float(res.abs().mean())
         hist = self.trainer.history
         metrics["final_loss"] = float(hist[-1]["loss"]) if hist else math.nan
+        net = self.model.net if isinstance(self.model, OutputTransform) else self.model
+        if net.activation.kinks:
+            k = kink_crossings(net, torch.as_tensor(points, dtype=self.dtype, device=self.device))
+            metrics["kink_crossings"] = {"crossing": k.total, "neurons": sum(k.width), "closest": k.closest}
         return metrics
 
     # ---------------------------------------------------------------- persistence

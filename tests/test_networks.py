@@ -1,4 +1,4 @@
-"""MLP: shapes, input normalisation, initialisation statistics, reproducibility, argument errors."""
+"""MLP: shapes, input normalisation, initialisation statistics, reproducibility, argument errors, kink crossings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 
 from pinn_mrepu.activations import MRePU
 from pinn_mrepu.errors import ConfigError
-from pinn_mrepu.nn import INITS, MLP, layer_variances
+from pinn_mrepu.nn import INITS, MLP, kink_crossings, layer_variances
 
 F64 = torch.float64
 
@@ -163,3 +163,28 @@ def test_bad_init_is_config_error(init, match):
     with pytest.raises(ConfigError, match=match) as info:
         _net(init=init)
     assert info.value.field == "init"
+
+
+def test_kink_crossings_counts_the_neurons_whose_pre_activation_straddles_a_kink():
+    net = MLP(1, 1, width=3, depth=2, activation="mrepu", init="glorot_normal", dtype=F64)
+    with torch.no_grad():  # on x in [-2, 2], layer 1: z = x crosses -1; x + 5 in [3, 7]; 0.1 x - 3 wholly left of -1
+        net.linears[0].weight.copy_(torch.tensor([[1.0], [1.0], [0.1]], dtype=F64))
+        net.linears[0].bias.copy_(torch.tensor([0.0, 5.0, -3.0], dtype=F64))
+        net.linears[1].weight.zero_()
+        net.linears[1].bias.fill_(0.5)  # layer 2: z = 0.5 at every point
+    x = torch.linspace(-2, 2, 401, dtype=F64)[:, None]
+    k = kink_crossings(net, x)
+    assert k.crossing == (1, 0) and k.width == (3, 3) and k.total == 1
+    assert k.beyond == pytest.approx((100 + 401) / (2 * 3 * 401))  # neuron 1 at x < -1, neuron 3 everywhere
+    assert k.closest == pytest.approx(0.0, abs=1e-12)  # x = -1 is a grid point
+    with torch.no_grad():
+        net.linears[0].bias[0] = 1.5  # z = x + 1.5 >= -0.5: no neuron straddles the kink any more
+    k = kink_crossings(net, x)
+    assert k.total == 0 and k.closest == pytest.approx(0.5)
+    smooth = kink_crossings(MLP(1, 1, width=3, depth=2, activation="tanh", dtype=F64), x)
+    assert smooth.total == 0 and smooth.beyond == 0.0 and smooth.closest == math.inf
+    wrapped = torch.nn.Module()
+    wrapped.net = net  # e.g. the hard-constraint output transform holds its MLP as .net
+    assert kink_crossings(wrapped, x) == k
+    with pytest.raises(TypeError, match="pinn_mrepu MLP"):
+        kink_crossings(torch.nn.Linear(1, 1), x)

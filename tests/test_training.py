@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from pinn_mrepu import PINNSolver
+from pinn_mrepu.nn import kink_crossings
 from pinn_mrepu.validation import load_config
 from pinn_mrepu.runs import resume_folder, run_to_folder
 from pinn_mrepu.training.sampling import refine, resample
@@ -212,3 +213,20 @@ def test_quasi_newton_evaluations_are_counted_and_none_is_wasted():
     assert result.status == "done", result.message
     assert sum(p["evals"] for p in result.phases) == calls["n"]
     assert result.phases[1]["evals"] <= 40 * 3  # ~1-2 evaluations per iteration once H has curvature
+
+
+@pytest.mark.parametrize("activation", ["mrepu", "relu", "tanh"])
+def test_evaluate_reports_kink_crossings_for_kinked_activations(activation):
+    solver = PINNSolver(tiny("problems/poisson1d.yaml", f"network.activation={activation}", "network.init=critical",
+                             "train.phases.adam.steps=2", "train.phases.1={optimizer: lbfgs, steps: 0}"))
+    solver.train()
+    m = solver.evaluate()
+    if activation == "tanh":
+        assert "kink_crossings" not in m
+        return
+    k = m["kink_crossings"]
+    net = solver.model
+    expect = kink_crossings(net, torch.as_tensor(solver.evaluation_grid()[0], dtype=torch.float64))
+    assert (k["crossing"], k["neurons"], k["closest"]) == (expect.total, 16, expect.closest)
+    if activation == "relu":  # critical ReLU (c_b = 0): a neuron w x is zero at x = 0 inside [-1, 1]: it crosses
+        assert k["crossing"] >= 1

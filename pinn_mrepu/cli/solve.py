@@ -147,6 +147,10 @@ def run_solve(args: argparse.Namespace) -> int:
     print(f"  rel L2 error     {m.get('rel_l2', float('nan')):.3e}")
     print(f"  max abs error    {m.get('max_abs_error', float('nan')):.3e}")
     print(f"  mean |residual|  {m.get('mean_abs_residual', float('nan')):.3e}")
+    if "kink_crossings" in m:
+        k = m["kink_crossings"]
+        print(f"  kink crossings   {k['crossing']} of {k['neurons']} neurons on the evaluation grid "
+              f"(closest |z - kink| {k['closest']:.1e})")
     for i, ph in enumerate(r.phases):
         how = "" if ph["stopped"] == "completed" else f"  ({ph['stopped']})"
         print(f"  {'phases' if i == 0 else '':16} {ph['optimizer']} {ph['steps']} of {ph['planned']} "

@@ -8,15 +8,22 @@ run cannot fit the equation; it is still a legitimate experiment, so this is a w
 A C^c activation with c < k (MRePU_2 is C^1) gives k-th derivatives that jump where a pre-activation crosses a
 kink: the residual is discontinuous in the parameters, which is where quasi-Newton line searches stall
 (results/mrepu_kink.md).  That is a second, milder warning.
+
+Whether the kink matters for a given network is measurable: :func:`kink_crossings` counts the hidden neurons whose
+pre-activation takes values on both sides of a kink over a set of points (the kink surface then lies inside the
+domain and the derivatives jump across it).  A neuron wholly on one side is smooth there (MRePU left of -1 is 0).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
+import torch
 
 from pinn_mrepu.activations import Activation
 
-__all__ = ["smoothness_warnings"]
+__all__ = ["KinkCrossings", "kink_crossings", "smoothness_warnings"]
 
 
 def _label(act: Activation) -> str:
@@ -40,3 +47,50 @@ def smoothness_warnings(act: Activation, depth: int, order: int) -> list[str]:
                    "across its kink, which can stall quasi-Newton training (results/mrepu_kink.md)"
                    + (f"; p >= {order + 1} is C^{order}" if act.name in ("mrepu", "repu") else ""))
     return out
+
+
+@dataclass(frozen=True)
+class KinkCrossings:
+    """Where an MLP's hidden pre-activations lie relative to its activation's kinks, over a set of points.
+
+    Attributes:
+        crossing: per hidden layer, the neurons whose pre-activation is on both sides of a kink at the points.
+        width: per hidden layer, the neurons.
+        beyond: fraction of (point, neuron) pre-activations below the lowest kink (MRePU: z < -1, where it is 0).
+        closest: the smallest distance |z - kink| over every point and neuron (inf without kinks).
+    """
+
+    crossing: tuple[int, ...]
+    width: tuple[int, ...]
+    beyond: float
+    closest: float
+
+    @property
+    def total(self) -> int:
+        """Crossing neurons over all hidden layers: 0 means the network is smooth on the points' hull (up to
+        what the points resolve)."""
+        return sum(self.crossing)
+
+
+def kink_crossings(model: torch.nn.Module, points: torch.Tensor) -> KinkCrossings:
+    """:class:`KinkCrossings` of ``model`` (a :class:`~pinn_mrepu.nn.MLP`, or a wrapper holding one as ``.net``, such
+    as the hard-constraint output transform) at ``points`` (N, d) in the model's input coordinates."""
+    net = getattr(model, "net", model)
+    if not all(hasattr(net, a) for a in ("normalise", "linears", "activation")):
+        raise TypeError(f"kink_crossings needs a pinn_mrepu MLP, got {type(net).__name__}")
+    kinks = sorted(getattr(net.activation, "kinks", ()))
+    param = next(net.parameters())
+    crossing, width, below, count, closest = [], [], 0, 0, math.inf
+    with torch.no_grad():
+        h = net.normalise(torch.as_tensor(points, dtype=param.dtype, device=param.device))
+        for lin in net.linears[:-1]:
+            z = lin(h)
+            low, high = z.amin(dim=0), z.amax(dim=0)
+            crossing.append(int(sum(((low < k) & (high > k)).sum() for k in kinks)) if kinks else 0)
+            width.append(z.shape[1])
+            if kinks:
+                below += int((z < kinks[0]).sum())
+                closest = min(closest, min(float((z - k).abs().min()) for k in kinks))
+            count += z.numel()
+            h = net.activation(z)
+    return KinkCrossings(tuple(crossing), tuple(width), below / count if count else 0.0, closest)
