@@ -8,6 +8,8 @@ training; with the fraction of pre-activations left of the kink and the closest 
 the run's rel L2 and how its last phase ended.  Reads run folders only: nothing is trained.
 
     python benchmarks/kink_activity.py results/study/kdv --depths 10 --out results/study/kdv/kink_activity.md
+
+Several sweep folders give one table each, in one file.
 """
 
 from __future__ import annotations
@@ -80,22 +82,23 @@ def table(found: list[dict]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("sweep", type=Path, help="a sweep folder (holding runs/)")
+    ap.add_argument("sweeps", type=Path, nargs="+", help="sweep folders (each holding runs/)")
     ap.add_argument("--depths", default="", help="comma-separated depths to include (default: all)")
-    ap.add_argument("--out", type=Path, help="also write the table as Markdown here")
+    ap.add_argument("--out", type=Path, help="also write the tables as Markdown here")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     depths = {int(d) for d in args.depths.split(",") if d} or None
-    found = rows(args.sweep, depths)
     command = shlex.join(["python", "benchmarks/kink_activity.py", *(argv if argv is not None else sys.argv[1:])])
-    points = sorted({r["points"] for r in found})
-    lines = [f"# Kink crossings of the trained networks in {args.sweep}", "", f"Command: `{command}`  ",
-             f"On each run's evaluation grid ({', '.join(map(str, points))} points); a neuron crosses when its "
-             "pre-activation is on both sides of the kink there.", "", *table(found)]
+    lines = ["# Kink crossings of trained networks", "", f"Command: `{command}`  ",
+             "On each run's evaluation grid; a neuron crosses when its pre-activation is on both sides of the "
+             "activation's kink there (MRePU: z = -1).  Reads the run folders, trains nothing."]
+    for sweep in args.sweeps:
+        found = rows(sweep, depths)
+        points = ", ".join(map(str, sorted({r["points"] for r in found})))
+        lines += ["", f"## {sweep} ({len(found)} runs; {points} grid points)", "", *table(found)]
     print("\n".join(lines))
     if args.out is not None:
         atomic_write(args.out, "\n".join(lines) + "\n")
-
 
 if __name__ == "__main__":
     main()
