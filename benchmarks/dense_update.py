@@ -27,7 +27,7 @@ import torch
 
 from pinn_mrepu.optim import DenseQuasiNewton
 from pinn_mrepu.optim.base import all_finite
-from pinn_mrepu.optim.quasi_newton import ssbroyden_scalars, ssbroyden_update
+from pinn_mrepu.optim.updates import ssbroyden_scalars, ssbroyden_update
 
 
 def rank_one_iteration(H: torch.Tensor, a: torch.Tensor, g: torch.Tensor) -> bool:

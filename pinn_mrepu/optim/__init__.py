@@ -22,17 +22,8 @@ from .line_search import (
     cubic_minimizer,
     strong_wolfe,
 )
-from .quasi_newton import (
-    DEFAULT_MAX_MEMORY_BYTES,
-    METHODS,
-    DenseQuasiNewton,
-    SSBroydenScalars,
-    bfgs_update,
-    dense_memory_bytes,
-    ssbfgs_update,
-    ssbroyden_scalars,
-    ssbroyden_update,
-)
+from .quasi_newton import DEFAULT_MAX_MEMORY_BYTES, METHODS, DenseQuasiNewton, dense_memory_bytes
+from .updates import SSBroydenScalars, bfgs_update, ssbfgs_update, ssbroyden_scalars, ssbroyden_update
 
 __all__ = ["ARMIJO_ONLY", "CONVERGED", "DEFAULT_MAX_MEMORY_BYTES", "FAILED", "LBFGS", "METHODS",
            "NOT_DESCENT", "OK", "RESET", "SKIPPED_UPDATE", "STRONG_WOLFE", "Closure", "DenseQuasiNewton",
