@@ -54,7 +54,8 @@ class TrainResult:
     """Outcome of :meth:`Trainer.run`: ``status`` is ``done``, ``failed`` or ``interrupted``.
 
     ``phases`` has one summary per phase started: ``optimizer``, ``steps`` run of ``planned``, ``stopped``
-    (``completed``, ``converged``, ``stalled``, ``time_limit``, ``failed``, ``interrupted``), ``message``,
+    (``completed``, ``converged``: a tolerance met, ``flat``: the loss stopped changing at the dtype's resolution,
+    ``stalled``: repeated line-search failures, ``time_limit``, ``failed``, ``interrupted``), ``message``,
     ``evals`` (loss + gradient evaluations) and ``wall_time_s``.
     """
 
@@ -225,7 +226,7 @@ class Trainer:
             self.phase_step += 1
             self.step += 1
             self.phase_evals += out.evals
-            ends = bool(out.stop or out.converged)
+            ends = bool(out.stop or out.converged or out.flat)
             last = self.phase_step == opts.steps or ends
             if self.phase_step % self.log_every == 0 or last:
                 self._log(out.loss, out.terms, t0, last=last)
@@ -233,7 +234,7 @@ class Trainer:
             if self.step % self.cfg.checkpoint_every == 0:
                 self.checkpoint(self._with_elapsed(t0))
             if ends:
-                kind = "converged" if out.converged else "stalled"
+                kind = "converged" if out.converged else "flat" if out.flat else "stalled"
                 self._end_phase(kind, f"{opts.optimizer} {'converged' if out.converged else 'stopped'} after "
                                       f"{self.phase_step} of {opts.steps} iterations: {out.stop or out.note}", t0)
                 return ""
@@ -278,7 +279,7 @@ class Trainer:
         self.elapsed = self._now(t0) if status == "done" else self._good_elapsed()
         self.checkpoint(self.state_dict())
         phases = self._current_summary(current, message) if current != "completed" else list(self.summaries)
-        notes = [p["message"] for p in self.summaries if p["stopped"] in ("stalled", "converged")]
+        notes = [p["message"] for p in self.summaries if p["stopped"] in ("stalled", "converged", "flat")]
         text = "; ".join([*notes, message] if message else notes) or "finished"
         final = self.history[-1]["loss"] if self.history else math.nan
         return TrainResult(status, text, list(self.history), self.elapsed, self.step, phases, final)

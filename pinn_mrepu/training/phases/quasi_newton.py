@@ -3,9 +3,10 @@
 The optimizers are :mod:`pinn_mrepu.optim` (float64 state whatever the network's dtype).  Each iteration is one
 strong-Wolfe line search along ``-H g``; a non-finite trial point shrinks the step, a failed search resets H and
 the phase continues; only ``max_failures`` consecutive failures end it (with a message that says so).  A phase
-also ends, as converged, when the loss has changed by less than 8 machine epsilons of the network's dtype
-(relative) for ``flat_steps`` consecutive iterations (0: never): at that resolution the line searches can only
-burn evaluations (float32 reaches it long before float64).
+also ends when the loss has changed by less than 8 machine epsilons of the network's dtype (relative) for
+``flat_steps`` consecutive iterations (0: never): at that resolution the line searches can only burn evaluations
+(float32 reaches it long before float64).  Such a stop is reported as ``flat``, not ``converged``: a network stuck
+on a plateau (a dead or kinked network at rel L2 0.5) ends the same way as one at a minimum.
 
 The optimizer may see a transformed loss (``loss: sqrt`` or ``log`` of the weighted mean-square loss L, with
 gradients ∇√L = ∇L / (2√L) and ∇log L = ∇L / L); the history always records L itself.
@@ -113,18 +114,18 @@ class _QuasiNewtonPhase(Phase):
             evals += 1
         _, loss, terms = match
         before, self._prev = self._prev, loss
-        stop, converged = "", res.status == "converged"
+        stop, converged, flat = "", res.status == "converged", False
         if self.options.flat_steps and before is not None and res.status != RESET:
             self._flat = self._flat + 1 if abs(loss - before) <= self._resolution * abs(before) else 0
             if self._flat >= self.options.flat_steps:
-                converged = True
+                flat = True
                 res.message = (f"the loss changed by less than {self._resolution:.1e} (relative, the resolution of "
                                f"{self.params[0].dtype}) for {self._flat} iterations")
         if res.status == RESET and self.optimizer.consecutive_failures >= self.optimizer.max_failures:
             stop = (f"{self.optimizer.consecutive_failures} consecutive line-search failures "
                     f"(last: {res.message or res.status})")
-        note = res.message if res.status != "ok" or converged else ""
-        return PhaseStep(loss, terms, evals + res.evals, stop=stop, converged=converged, note=note)
+        note = res.message if res.status != "ok" or converged or flat else ""
+        return PhaseStep(loss, terms, evals + res.evals, stop=stop, converged=converged, flat=flat, note=note)
 
     def points_changed(self) -> None:
         self._at = None  # the loss changed: re-evaluate at the current parameters; H (or the pairs) is kept
