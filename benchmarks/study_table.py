@@ -1,12 +1,17 @@
 """Headline tables of the converged activation study from its per-problem summaries.
 
-    python benchmarks/study_table.py [--root results/study] [--problems heat,poisson2d,burgers,kdv]
+    python benchmarks/study_table.py [--root results/study] [--problems heat,poisson2d,burgers,kdv] [--scorecard]
 
 Reads ``<root>/<problem>/summary.csv`` (written by ``pinn-mrepu compare``, see benchmarks/converged_study.sh) and
 prints, per problem, a markdown table of the median rel L2 over the finished seeds per activation and depth (best
 median per depth in bold; failures and unfinished runs counted), then a two-sided Mann–Whitney U test of each
 MRePU variant against tanh and against the best other activation per depth.  Nothing is recomputed from the run
 folders: the table is a view of the committed summary.csv files, so it is reproducible from the repository.
+
+``--scorecard`` adds, per problem and depth, the verdict of MRePU's best variant (the one with the lowest median
+rel L2: a pick made after the fact, which favours MRePU, but not by the p-values) against tanh and against the best
+other activation: ``better`` / ``worse`` when significantly lower / higher (two-sided p < 0.05), else ``tie``; no
+correction for the number of tests.
 """
 
 from __future__ import annotations
@@ -73,10 +78,37 @@ def problem_table(records: list[dict]) -> list[str]:
     return lines + [""] + tests
 
 
+def scorecard(records: list[dict]) -> list[str]:
+    """Per depth: MRePU's lowest-median variant against tanh and against the lowest-median other activation."""
+    groups = group_summary(records)
+    by_pair = {(t["depth"], t["activation"], t["baseline"]): t for t in mann_whitney_tests(records)}
+    lines = ["| depth | best MRePU | vs tanh | best other | vs best other |", "|---|---|---|---|---|"]
+    for d in sorted({g["depth"] for g in groups}):
+        others = sorted((g["median"], g["activation"]) for g in groups
+                        if g["depth"] == d and g["n"] and not g["activation"].startswith("mrepu"))
+        mrepu = sorted((g["median"], g["activation"]) for g in groups
+                       if g["depth"] == d and g["n"] and g["activation"].startswith("mrepu"))
+        if not (others and mrepu):
+            continue
+        rival, best = others[0][1], mrepu[0][1]
+        row = []
+        for base in ("tanh", rival):
+            t = by_pair.get((d, best, base))
+            if t is None or t["p"] is None:
+                row.append("n/a")
+                continue
+            ratio = t["median_activation"] / t["median_baseline"]
+            verdict = "tie" if t["p"] >= 0.05 else "better" if ratio < 1 else "worse"
+            row.append(f"{verdict} ({ratio:.2g}×, p = {t['p']:.2g})")
+        lines.append(f"| {d} | {best} | {row[0]} | {rival} | {row[1]} |")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", default="results/study")
     ap.add_argument("--problems", default="heat,poisson2d,burgers,kdv")
+    ap.add_argument("--scorecard", action="store_true", help="add MRePU's best verdict per depth (see above)")
     args = ap.parse_args()
     for problem in args.problems.split(","):
         path = Path(args.root) / problem / "summary.csv"
@@ -89,6 +121,9 @@ def main() -> None:
         print(f"## {problem} ({done} of {len(records)} study runs finished)\n")
         print("Median rel L2 over seeds 0-4 (tuned per activation and depth; failed runs excluded from the median):\n")
         print("\n".join(problem_table(records)) + "\n")
+        if args.scorecard:
+            print("Scorecard (MRePU's lowest-median variant; better / worse: p < 0.05, else tie):\n")
+            print("\n".join(scorecard(records)) + "\n")
 
 
 if __name__ == "__main__":
