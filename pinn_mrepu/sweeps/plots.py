@@ -6,7 +6,7 @@
   against training wall time: equal-time comparisons;
 - ``loss_curves.png``: one panel per depth, the median over seeds of the total loss per activation against the
   cumulative step (the phases' iterations continuing one axis; dotted lines where the budget's phases change).
-  A run that ended early (stalled, converged, diverged) keeps its last loss from then on, so the median does not
+  A run that ended early (stalled, flat, converged, diverged) keeps its last loss from then on, so the median does not
   jump when the set of runs still going changes; where a run ended is marked.
 
 Legends read ``mrepu p=2 (n=5 runs)``; every figure states the budget (the configured phases).
