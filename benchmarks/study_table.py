@@ -28,6 +28,20 @@ def _fmt(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:.1e}"
 
 
+def _lowest(groups: list[dict], depth: int, mrepu: bool) -> str | None:
+    """The activation with the lowest median at ``depth`` among the MRePU variants (or among the others)."""
+    ranked = sorted((g["median"], g["activation"]) for g in groups
+                    if g["depth"] == depth and g["n"] and g["activation"].startswith("mrepu") == mrepu)
+    return ranked[0][1] if ranked else None
+
+
+def _versus(t: dict) -> tuple[float, float, str]:
+    """(median ratio, p, ``lower`` / ``higher`` when p < 0.05 else ``""``) of one Mann-Whitney test row."""
+    ratio = t["median_activation"] / t["median_baseline"]
+    p = math.nan if t["p"] is None else t["p"]
+    return ratio, p, ("lower" if ratio < 1 else "higher") if p < 0.05 else ""
+
+
 def problem_table(records: list[dict]) -> list[str]:
     groups = group_summary(records)
     depths = sorted({g["depth"] for g in groups})
@@ -56,22 +70,18 @@ def problem_table(records: list[dict]) -> list[str]:
             row.append(text + (f" ({', '.join(notes)})" if notes else ""))
         lines.append(f"| {lab} | " + " | ".join(row) + " |")
 
-    others = [lab for lab in labels if not lab.startswith("mrepu")]
     tests = []
     by_pair = {(t["depth"], t["activation"], t["baseline"]): t for t in mann_whitney_tests(records)}
     for d in depths:
-        ranked = sorted((cell[(lab, d)]["median"], lab) for lab in others
-                        if (lab, d) in cell and cell[(lab, d)]["n"])
-        rival = ranked[0][1] if ranked else None
+        rival = _lowest(groups, d, mrepu=False)
         for m in (lab for lab in labels if lab.startswith("mrepu")):
             parts = []
             for base in dict.fromkeys(b for b in ("tanh", rival) if b):
                 t = by_pair.get((d, m, base))
                 if t is None or not t["n_activation"] or not t["n_baseline"]:
                     continue
-                ratio = t["median_activation"] / t["median_baseline"]
-                p = math.nan if t["p"] is None else t["p"]
-                verdict = ("lower" if ratio < 1 else "higher") if p < 0.05 else "no significant difference"
+                ratio, p, sign = _versus(t)
+                verdict = sign or "no significant difference"
                 parts.append(f"vs {base} {ratio:.2g}× the median, p = {_fmt(p) if p < 1e-3 else f'{p:.2g}'} ({verdict})")
             if parts:
                 tests.append(f"- depth {d}, {m}: " + "; ".join(parts))
@@ -84,22 +94,18 @@ def scorecard(records: list[dict]) -> list[str]:
     by_pair = {(t["depth"], t["activation"], t["baseline"]): t for t in mann_whitney_tests(records)}
     lines = ["| depth | best MRePU | vs tanh | best other | vs best other |", "|---|---|---|---|---|"]
     for d in sorted({g["depth"] for g in groups}):
-        others = sorted((g["median"], g["activation"]) for g in groups
-                        if g["depth"] == d and g["n"] and not g["activation"].startswith("mrepu"))
-        mrepu = sorted((g["median"], g["activation"]) for g in groups
-                       if g["depth"] == d and g["n"] and g["activation"].startswith("mrepu"))
-        if not (others and mrepu):
+        rival, best = _lowest(groups, d, mrepu=False), _lowest(groups, d, mrepu=True)
+        if not (rival and best):
             continue
-        rival, best = others[0][1], mrepu[0][1]
         row = []
         for base in ("tanh", rival):
             t = by_pair.get((d, best, base))
             if t is None or t["p"] is None:
                 row.append("n/a")
                 continue
-            ratio = t["median_activation"] / t["median_baseline"]
-            verdict = "tie" if t["p"] >= 0.05 else "better" if ratio < 1 else "worse"
-            row.append(f"{verdict} ({ratio:.2g}×, p = {t['p']:.2g})")
+            ratio, p, sign = _versus(t)
+            verdict = {"lower": "better", "higher": "worse"}.get(sign, "tie")
+            row.append(f"{verdict} ({ratio:.2g}×, p = {p:.2g})")
         lines.append(f"| {d} | {best} | {row[0]} | {rival} | {row[1]} |")
     return lines
 

@@ -226,7 +226,7 @@ class Trainer:
             self.phase_step += 1
             self.step += 1
             self.phase_evals += out.evals
-            ends = bool(out.stop or out.converged or out.flat)
+            ends = bool(out.stop or out.ended)
             last = self.phase_step == opts.steps or ends
             if self.phase_step % self.log_every == 0 or last:
                 self._log(out.loss, out.terms, t0, last=last)
@@ -234,8 +234,8 @@ class Trainer:
             if self.step % self.cfg.checkpoint_every == 0:
                 self.checkpoint(self._with_elapsed(t0))
             if ends:
-                kind = "converged" if out.converged else "flat" if out.flat else "stalled"
-                self._end_phase(kind, f"{opts.optimizer} {'converged' if out.converged else 'stopped'} after "
+                kind = out.ended or "stalled"
+                self._end_phase(kind, f"{opts.optimizer} {'converged' if kind == 'converged' else 'stopped'} after "
                                       f"{self.phase_step} of {opts.steps} iterations: {out.stop or out.note}", t0)
                 return ""
         self._end_phase("completed", "", t0)

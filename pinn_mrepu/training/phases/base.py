@@ -48,9 +48,9 @@ class PhaseStep:
         terms: each loss term there.
         evals: loss + gradient evaluations the iteration used.
         stop: non-empty when the phase cannot continue (e.g. repeated line-search failures); says why.
-        converged: the phase met its tolerance (ends the phase, reported as converged, not as a failure).
-        flat: the loss stopped changing at the dtype's resolution (ends the phase, reported as ``flat``: a minimum
-            or a plateau, which the loss alone cannot tell apart; not called converged).
+        ended: non-empty when the phase ends without a failure: ``"converged"`` (it met its tolerance) or
+            ``"flat"`` (the loss stopped changing at the dtype's resolution: a minimum or a plateau, which the loss
+            alone cannot tell apart, so not called converged).
         note: what happened when it is not a plain step (e.g. "line search failed; H reset").
     """
 
@@ -58,8 +58,7 @@ class PhaseStep:
     terms: dict[str, float]
     evals: int = 1
     stop: str = ""
-    converged: bool = False
-    flat: bool = False
+    ended: str = ""
     note: str = ""
 
 

@@ -114,18 +114,18 @@ class _QuasiNewtonPhase(Phase):
             evals += 1
         _, loss, terms = match
         before, self._prev = self._prev, loss
-        stop, converged, flat = "", res.status == "converged", False
+        stop, ended = "", "converged" if res.status == "converged" else ""
         if self.options.flat_steps and before is not None and res.status != RESET:
             self._flat = self._flat + 1 if abs(loss - before) <= self._resolution * abs(before) else 0
             if self._flat >= self.options.flat_steps:
-                flat = True
+                ended = ended or "flat"  # a met tolerance keeps its name
                 res.message = (f"the loss changed by less than {self._resolution:.1e} (relative, the resolution of "
                                f"{self.params[0].dtype}) for {self._flat} iterations")
         if res.status == RESET and self.optimizer.consecutive_failures >= self.optimizer.max_failures:
             stop = (f"{self.optimizer.consecutive_failures} consecutive line-search failures "
                     f"(last: {res.message or res.status})")
-        note = res.message if res.status != "ok" or converged or flat else ""
-        return PhaseStep(loss, terms, evals + res.evals, stop=stop, converged=converged, flat=flat, note=note)
+        note = res.message if res.status != "ok" or ended else ""
+        return PhaseStep(loss, terms, evals + res.evals, stop=stop, ended=ended, note=note)
 
     def points_changed(self) -> None:
         self._at = None  # the loss changed: re-evaluate at the current parameters; H (or the pairs) is kept
